@@ -21,7 +21,8 @@ PASS, WARN, FAIL = "pass", "warn", "fail"
 class AuditThresholds:
     """Limits the audit checks against (the paper publishes 44.1 kHz clips; the rest are ours).
 
-    min/max_duration_s: a spoken number outside this range is suspicious.
+    min/max_duration_s: a spoken number outside this range is suspicious (0.15 s: a short human
+        monosyllable such as French "un").
     max_edge_silence_s: leading or trailing silence left after segmentation.
     min/max_rms_dbfs: a plausible speech level.
     min_speaker_id_accuracy: nearest-centroid speaker identification accuracy that shows the
@@ -31,7 +32,7 @@ class AuditThresholds:
     sample_rate: int = SAMPLE_RATE
     channels: int = 1
     subtype: str = "PCM_16"
-    min_duration_s: float = 0.2
+    min_duration_s: float = 0.15
     max_duration_s: float = 3.0
     max_edge_silence_s: float = 0.1
     min_rms_dbfs: float = -40.0
@@ -56,7 +57,8 @@ def grid_check(corpus) -> pd.DataFrame:
     """
     index = corpus.index
     expected = pd.MultiIndex.from_product(
-        [corpus.languages, list(corpus.speakers.speaker), corpus.numbers], names=["language", "speaker", "number"]
+        [corpus.languages, list(corpus.speakers.speaker), corpus.numbers],
+        names=["language", "speaker", "number"],
     )
     present = pd.MultiIndex.from_frame(index[["language", "speaker", "number"]])
     rows = []
@@ -66,9 +68,13 @@ def grid_check(corpus) -> pd.DataFrame:
     extra = index[~present.isin(expected)]
     rows += [{**r, "issue": "extra"} for r in extra[["path", "language", "speaker", "number"]].to_dict("records")]
     dup_key = index[index.duplicated(["language", "speaker", "number"], keep=False)]
-    rows += [{**r, "issue": "duplicate key"} for r in dup_key[["path", "language", "speaker", "number"]].to_dict("records")]
+    rows += [
+        {**r, "issue": "duplicate key"} for r in dup_key[["path", "language", "speaker", "number"]].to_dict("records")
+    ]
     same = index[index.duplicated("sha256", keep=False)]
-    rows += [{**r, "issue": "identical audio"} for r in same[["path", "language", "speaker", "number"]].to_dict("records")]
+    rows += [
+        {**r, "issue": "identical audio"} for r in same[["path", "language", "speaker", "number"]].to_dict("records")
+    ]
     return pd.DataFrame(rows, columns=["path", "language", "speaker", "number", "issue"])
 
 
@@ -90,7 +96,14 @@ def speaker_identification(corpus, profiles: np.ndarray) -> pd.DataFrame:
         dist = ((feats[test][:, None, :] - centroids[None]) ** 2).sum(-1)
         predicted = np.array(speakers)[dist.argmin(1)]
         accuracy = float((predicted == part.speaker.to_numpy()[test]).mean())
-        rows.append({"language": language, "accuracy": accuracy, "chance": 1 / len(speakers), "n_test": int(test.sum())})
+        rows.append(
+            {
+                "language": language,
+                "accuracy": accuracy,
+                "chance": 1 / len(speakers),
+                "n_test": int(test.sum()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -125,9 +138,7 @@ class AuditReport:
 
     def summary(self) -> pd.DataFrame:
         """The pass/fail table shown at the top of the chapter."""
-        return pd.DataFrame(
-            [{"check": c.name, "result": c.status, "detail": c.detail} for c in self.checks]
-        )
+        return pd.DataFrame([{"check": c.name, "result": c.status, "detail": c.detail} for c in self.checks])
 
     def issues(self) -> pd.DataFrame:
         """Every offending file with its check, one table."""

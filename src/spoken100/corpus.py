@@ -84,7 +84,7 @@ class Corpus:
 
 
 def _gender_lookup(table: pd.DataFrame):
-    genders = dict(zip(table.speaker, table.gender))
+    genders = dict(zip(table.speaker, table.gender, strict=True))
     return lambda speaker: genders.get(speaker, "unknown")
 
 

@@ -85,7 +85,7 @@ def _render_task(task: tuple[Path, Voice, str, list[int], TrimParams]) -> int:
     """Worker: render one speaker's full sequence in one language, write the missing clips."""
     root, voice, language, missing, trim = task
     texts = [spoken_text(n, language) for n in NUMBERS]
-    for number, clip in zip(NUMBERS, render_sequence(texts, language, voice, trim)):
+    for number, clip in zip(NUMBERS, render_sequence(texts, language, voice, trim), strict=True):
         if number in missing:
             atomic.write_bytes(clip_path(root, language, voice.speaker, number), encode_wav(clip))
     return len(missing)

@@ -152,6 +152,6 @@ def build_index(
 def index_digest(index: pd.DataFrame) -> str:
     """A checksum of the whole corpus: paths and file checksums, order-independent."""
     digest = hashlib.sha256()
-    for path, sha in sorted(zip(index["path"], index["sha256"])):
+    for path, sha in sorted(zip(index["path"], index["sha256"], strict=True)):
         digest.update(f"{path}\t{sha}\n".encode())
     return digest.hexdigest()

@@ -95,9 +95,15 @@ def measure_corpus(corpus, params: MeasureParams = MeasureParams(), n_jobs: int 
             rows.extend(batch)
             bar.update(len(batch))
     profiles = np.stack([r.pop("profile") for r in rows]) if rows else np.zeros((0, 2 * params.n_mels), np.float32)
-    table = pd.DataFrame(rows, columns=["peak_dbfs", "rms_dbfs", "clipped_samples", "lead_silence_s", "trail_silence_s"])
+    table = pd.DataFrame(
+        rows, columns=["peak_dbfs", "rms_dbfs", "clipped_samples", "lead_silence_s", "trail_silence_s"]
+    )
     table.insert(0, "path", paths)
     with atomic.atomic_path(cache) as tmp:
         with open(tmp, "wb") as fh:
-            np.savez(fh, profiles=profiles, **{c: table[c].to_numpy(dtype=str if c == "path" else float) for c in table.columns})
+            np.savez(
+                fh,
+                profiles=profiles,
+                **{c: table[c].to_numpy(dtype=str if c == "path" else float) for c in table.columns},
+            )
     return table, profiles

@@ -36,7 +36,9 @@ def check_parameters(notebook: Path, parameters: dict) -> None:
 
 def _parameter_table(parameters: dict) -> str:
     rows = "\n".join(f"| `{k}` | `{json.dumps(v)}` |" for k, v in parameters.items())
-    return "```{admonition} Parameters of this build\n:class: note\n\n| parameter | value |\n|---|---|\n" + rows + "\n```"
+    return (
+        "```{admonition} Parameters of this build\n:class: note\n\n| parameter | value |\n|---|---|\n" + rows + "\n```"
+    )
 
 
 def prepare_for_book(nb: nbformat.NotebookNode, parameters: dict) -> nbformat.NotebookNode:

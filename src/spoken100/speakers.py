@@ -37,7 +37,6 @@ class Voice:
     word_gap: int
 
 
-
 def voices(speakers: list[str] | None = None) -> list[Voice]:
     """Stand-in voices as objects, optionally restricted to ``speakers`` (table order kept)."""
     table = standin_voices()

@@ -61,7 +61,9 @@ def _library() -> ctypes.CDLL:
     try:
         lib = ctypes.CDLL(name)
     except OSError as err:
-        raise SynthesisError(f"the espeak-ng library was not found ({err}). Install it with:\n  {INSTALL_HINT}") from err
+        raise SynthesisError(
+            f"the espeak-ng library was not found ({err}). Install it with:\n  {INSTALL_HINT}"
+        ) from err
     lib.espeak_Info.restype = ctypes.c_char_p
     return lib
 

@@ -1,0 +1,110 @@
+# SpokeN-100 companion. `make book` and `make test` do everything on a fresh machine.
+#   make book [PROFILE=smoke|default|paper] [DATA=standin|real|/path/to/SpokeN-100]
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PROFILE ?= default
+DATA ?= standin
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SETUP_STAMP := $(VENV)/.setup-done
+export SPOKEN100_HOME ?= $(CURDIR)/data
+export SPOKEN100_SHARED ?= $(abspath $(CURDIR)/../shared)
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+
+WORK := _build/$(PROFILE)
+STAGE := $(WORK)/book
+TIMINGS := $(WORK)/timings
+HTML ?= _build/html
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+STAGED_NOTEBOOKS := $(NOTEBOOKS:%=$(STAGE)/%)
+PAGES := _config.yml _toc.yml references.bib $(wildcard book/*.md)
+STAGED_PAGES := $(PAGES:%=$(STAGE)/%)
+SRC := $(shell find src -name '*.py' -o -name '*.csv') pyproject.toml
+JB_FLAGS := -W -n --keep-going
+
+.PHONY: help setup system-deps data book html serve test lint unit book-test bench clean clean-book FORCE
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/' | expand -t 14
+
+# ---- environment ----------------------------------------------------------------------------
+setup: system-deps $(SETUP_STAMP)  ## create .venv with the pinned packages and espeak-ng
+
+system-deps:
+	@if ! command -v espeak-ng >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing espeak-ng with apt-get ..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng >/dev/null; \
+	  else \
+	    echo "espeak-ng is missing. Install it, then rerun make:"; \
+	    echo "  sudo apt-get install espeak-ng      (Debian/Ubuntu)"; \
+	    echo "  conda install -c conda-forge espeak-ng   (conda)"; exit 1; \
+	  fi; \
+	fi
+
+$(SETUP_STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+# ---- the book ---------------------------------------------------------------------------------
+data: setup  ## generate the stand-in corpus (or check DATA) and index it
+	$(BIN)/spoken100 prepare --data "$(DATA)" --profile profiles/$(PROFILE).yml --out $(WORK)/corpus.json
+
+$(WORK)/corpus.json: FORCE | setup
+	@$(BIN)/spoken100 prepare --data "$(DATA)" --profile profiles/$(PROFILE).yml --out $@
+
+$(WORK)/data-arg: FORCE
+	@mkdir -p $(WORK); [ "$$(cat $@ 2>/dev/null)" = "$(DATA)" ] || echo "$(DATA)" > $@
+
+$(STAGE)/notebooks/%.ipynb: notebooks/%.ipynb profiles/$(PROFILE).yml $(WORK)/corpus.json $(WORK)/data-arg $(SRC) | setup
+	@$(BIN)/spoken100 run-notebook $< $@ --profile profiles/$(PROFILE).yml --data "$(DATA)" --timings $(TIMINGS)
+
+$(STAGE)/%: %
+	@mkdir -p $(dir $@); cp $< $@
+
+$(STAGE)/book/_generated/build-info.md: $(WORK)/corpus.json $(STAGED_NOTEBOOKS) profiles/$(PROFILE).yml | setup
+	@mkdir -p $(TIMINGS)
+	@$(BIN)/spoken100 build-info --corpus $(WORK)/corpus.json --profile profiles/$(PROFILE).yml --timings $(TIMINGS) --out $@
+
+$(WORK)/html.done: $(STAGED_PAGES) $(STAGED_NOTEBOOKS) $(STAGE)/book/_generated/build-info.md
+	$(BIN)/jupyter-book build $(STAGE) $(JB_FLAGS)
+	rm -rf $(HTML).new && mkdir -p $(dir $(HTML)) && cp -r $(STAGE)/_build/html $(HTML).new
+	rm -rf $(HTML).old && if [ -d $(HTML) ]; then mv $(HTML) $(HTML).old; fi && mv $(HTML).new $(HTML) && rm -rf $(HTML).old
+	@touch $@
+	@echo "The book is at $(HTML)/index.html  (view it with: make serve)"
+
+book: setup $(WORK)/html.done  ## execute the notebooks and render the book into _build/html
+	@echo "book up to date: $(HTML)/index.html (profile $(PROFILE), data $(DATA))"
+
+serve:  ## serve the rendered book on http://localhost:8000
+	$(BIN)/python -m http.server 8000 --bind 127.0.0.1 --directory $(HTML)
+
+# ---- quality gates ----------------------------------------------------------------------------
+test: setup lint unit book-test  ## lint, unit tests, and a clean smoke-profile build of the book
+
+lint:
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+unit:
+	$(BIN)/pytest -q -m "not slow"
+
+book-test:  ## clean build of the smoke profile, warnings as errors
+	rm -rf _build/test
+	$(MAKE) --no-print-directory book PROFILE=smoke WORK=_build/test HTML=_build/test/html
+	$(BIN)/pytest -q -m slow
+
+bench: setup  ## measure stand-in generation and the audit; results in benchmarks/results
+	$(BIN)/python benchmarks/bench_corpus.py
+
+clean-book:  ## remove the build outputs (keeps data/ and .venv)
+	rm -rf _build
+
+clean: clean-book  ## remove build outputs and the virtual environment (keeps data/)
+	rm -rf $(VENV)

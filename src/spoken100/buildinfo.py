@@ -1,0 +1,60 @@
+"""The build-information snippet included by the book's introduction and reproducing pages.
+
+Everything in it is read from this build's own records: the corpus summary written by
+``spoken100 prepare``, the profile file, and the timing record of every executed notebook.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from spoken100 import __version__
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+        return out.stdout.strip() + (" (with uncommitted changes)" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+
+
+def build_info_markdown(corpus: dict, profile_path: Path, timings: Path) -> str:
+    """Markdown describing which corpus and profile this build used, and how long each stage took."""
+    profile = yaml.safe_load(Path(profile_path).read_text()) or {}
+    kind = "stand-in" if corpus["kind"] == "standin" else "real SpokeN-100"
+    badge_class = "warning" if corpus["kind"] == "standin" else "tip"
+    lines = [
+        f"```{{admonition}} Built from the {kind} corpus, profile `{Path(profile_path).stem}`",
+        f":class: {badge_class}",
+        "",
+        f"- **Corpus:** {corpus['label']}.",
+        f"- **Clips:** {corpus['n_clips']:,} of {corpus['n_expected']:,} expected "
+        f"({corpus['n_speakers']} speakers{', a subset of the 32' if corpus['subset'] else ''}).",
+        f"- **Profile:** `{Path(profile_path).stem}` - {profile.get('description', '')}.",
+        f"- **Corpus checksum:** `{corpus['digest'][:16]}`"
+        + (f"; stand-in generation key `{corpus['generation_key']}`" if corpus.get("generation_key") else "")
+        + ".",
+        f"- **Code:** spoken100 {__version__}, commit {_git_commit()}; Python {platform.python_version()}.",
+        "```",
+        "",
+        "| stage | seconds |",
+        "|---|---|",
+    ]
+    timing = corpus.get("timing")
+    if timing:
+        lines.append(
+            f"| stand-in generation ({timing['clips_generated']:,} clips, {timing['n_jobs']} processes; "
+            f"last run that generated clips) | {timing['elapsed_s']:.1f} |"
+        )
+    for record in sorted(Path(timings).glob("*.json")):
+        entry = json.loads(record.read_text())
+        lines.append(f"| notebook `{entry['notebook']}` (execution) | {entry['seconds']:.1f} |")
+    return "\n".join(lines) + "\n"

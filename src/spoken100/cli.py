@@ -1,0 +1,155 @@
+"""The ``spoken100`` command line: fetch, generate, index and audit corpora; build-time helpers.
+
+Errors are printed as one clear message with a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from spoken100 import atomic
+
+
+class _Errors(click.Group):
+    """Turn the package's expected errors into ``Error: ...`` messages and exit code 1."""
+
+    def invoke(self, ctx):
+        from spoken100.corpus import CorpusError
+        from spoken100.fetch import FetchError
+        from spoken100.profiles import ProfileError
+        from spoken100.runner import NotebookFailed
+        from spoken100.synth import SynthesisError
+
+        try:
+            return super().invoke(ctx)
+        except (CorpusError, FetchError, ProfileError, NotebookFailed, SynthesisError, ValueError) as err:
+            raise click.ClickException(str(err)) from err
+
+
+@click.group(cls=_Errors)
+@click.version_option(package_name="spoken100")
+def main() -> None:
+    """Companion to SpokeN-100 (Groh, Goes, Kist 2024): corpora, audits and the book."""
+
+
+DATA_HELP = "'standin' (generated here), 'real' (fetched) or a folder in the SpokeN-100 layout."
+
+
+@main.command()
+@click.option("--zip", "archive", type=click.Path(path_type=Path), help="Use this local SpokeN-100.zip.")
+@click.option("--url", default=None, help="Download from this address instead of Zenodo.")
+def fetch(archive: Path | None, url: str | None) -> None:
+    """Download the real SpokeN-100 from Zenodo (record 10810044) and unpack it safely."""
+    from spoken100.fetch import ZENODO_URL
+    from spoken100.fetch import fetch as do_fetch
+
+    root = do_fetch(url or ZENODO_URL, archive=archive)
+    click.echo(f"SpokeN-100 is at {root}; build on it with: make book DATA=real")
+
+
+@main.command()
+@click.option("--n-speakers", type=int, default=None, help="Gender-balanced subset (default: all 32).")
+@click.option("--jobs", type=int, default=None, help="Parallel processes (default: all cores).")
+def generate(n_speakers: int | None, jobs: int | None) -> None:
+    """Generate the espeak-ng stand-in corpus in the SpokeN-100 layout (resumable)."""
+    from spoken100.generate import generate_standin
+    from spoken100.speakers import select_speakers, standin_voices
+
+    root = generate_standin(select_speakers(standin_voices(), n_speakers), n_jobs=jobs)
+    click.echo(f"stand-in corpus at {root}")
+
+
+@main.command()
+@click.option("--data", default="standin", show_default=True, help=DATA_HELP)
+@click.option("--n-speakers", type=int, default=None)
+@click.option("--out", type=click.Path(path_type=Path), help="Write the index as CSV here.")
+def index(data: str, n_speakers: int | None, out: Path | None) -> None:
+    """Index a corpus: one row per clip with format facts and checksums."""
+    from spoken100.corpus import open_corpus
+
+    corpus = open_corpus(data, n_speakers)
+    if out:
+        with atomic.atomic_path(out) as tmp:
+            corpus.index.to_csv(tmp, index=False)
+    click.echo(json.dumps(corpus.summary(), indent=2))
+    for row in corpus.problems.itertuples():
+        click.echo(f"problem: {row.path}: {row.problem}", err=True)
+
+
+@main.command()
+@click.option("--data", default="standin", show_default=True, help=DATA_HELP)
+@click.option("--n-speakers", type=int, default=None)
+def audit(data: str, n_speakers: int | None) -> None:
+    """Audit a corpus (grid, formats, durations, silence, level, speakers); exit 1 if a check fails."""
+    from spoken100.audit import run_audit
+    from spoken100.corpus import open_corpus
+
+    corpus = open_corpus(data, n_speakers)
+    report = run_audit(corpus)
+    click.echo(f"Corpus: {corpus.label}\n  {corpus.root}\n")
+    click.echo(report.summary().to_string(index=False))
+    issues = report.issues()
+    if len(issues):
+        click.echo("\nFiles with problems:")
+        click.echo(issues.to_string(index=False, max_rows=200))
+    if not report.passed:
+        sys.exit(1)
+
+
+# ---- build-time helpers used by the Makefile -------------------------------------------------
+
+
+@main.command(hidden=True)
+@click.option("--data", required=True)
+@click.option("--profile", "profile_path", type=click.Path(path_type=Path), required=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True)
+def prepare(data: str, profile_path: Path, out: Path) -> None:
+    """Make sure the corpus exists and write its summary (only if it changed, for Make)."""
+    from spoken100.corpus import open_corpus
+    from spoken100.profiles import load_profile
+
+    profile = load_profile(profile_path)
+    corpus = open_corpus(data, (profile.get("corpus") or {}).get("n_speakers"))
+    summary = {**corpus.summary(), "timing": corpus.timing}
+    changed = atomic.write_json(out, summary, if_changed=True)
+    click.echo(f"corpus: {corpus.kind}, {len(corpus.index):,} clips ({'changed' if changed else 'unchanged'})")
+
+
+@main.command("run-notebook", hidden=True)
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.argument("output", type=click.Path(path_type=Path))
+@click.option("--profile", "profile_path", type=click.Path(path_type=Path), required=True)
+@click.option("--data", required=True)
+@click.option("--timings", type=click.Path(path_type=Path), required=True, help="Folder for timing records.")
+def run_notebook_command(source: Path, output: Path, profile_path: Path, data: str, timings: Path) -> None:
+    """Execute one notebook with its profile parameters into the book's staging folder."""
+    from spoken100.profiles import load_profile, notebook_parameters
+    from spoken100.runner import run_notebook
+
+    profile = load_profile(profile_path)
+    params = notebook_parameters(profile, source.stem, profile_path.stem, data)
+    click.echo(f"executing {source.name} ({profile_path.stem} profile) ...")
+    seconds = run_notebook(source, output, params, failed_dir=timings / "failed")
+    atomic.write_json(timings / f"{source.stem}.json", {"notebook": source.stem, "seconds": round(seconds, 1)})
+    click.echo(f"executed {source.name} in {seconds:.1f} s")
+
+
+@main.command("build-info", hidden=True)
+@click.option("--corpus", "corpus_json", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--profile", "profile_path", type=click.Path(path_type=Path), required=True)
+@click.option("--timings", type=click.Path(path_type=Path), required=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True)
+def build_info(corpus_json: Path, profile_path: Path, timings: Path, out: Path) -> None:
+    """Write the book's build-information snippet (corpus, profile, stage timings)."""
+    from spoken100.buildinfo import build_info_markdown
+
+    text = build_info_markdown(json.loads(corpus_json.read_text()), profile_path, timings)
+    atomic.write_text_if_changed(out, text)
+
+
+if __name__ == "__main__":
+    main()

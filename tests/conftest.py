@@ -1,0 +1,35 @@
+"""Shared fixtures: an isolated data home and a tiny corpus in the SpokeN-100 layout."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch):
+    """Every test gets its own data home, so caches never leak between tests."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("SPOKEN100_HOME", str(home))
+    return home
+
+
+def tone(seconds: float = 0.5, sr: int = 44_100, freq: float = 220.0, channels: int = 1) -> np.ndarray:
+    t = np.arange(int(seconds * sr)) / sr
+    x = 0.3 * np.sin(2 * np.pi * freq * t)
+    x = np.concatenate([np.zeros(int(0.01 * sr)), x, np.zeros(int(0.01 * sr))])
+    return np.stack([x] * channels, axis=1) if channels > 1 else x
+
+
+@pytest.fixture
+def tiny_layout(tmp_path):
+    """Two real speakers' English and German folders for numbers 0-99, all well-formed."""
+    root = tmp_path / "SpokeN-100"
+    for language in ("english", "german", "french", "mandarin"):
+        for speaker in ("Bella", "Arnold"):
+            folder = root / f"{language}_numbers" / speaker
+            folder.mkdir(parents=True)
+            for number in range(100):
+                sf.write(folder / f"{number}.wav", tone(freq=200 + number), 44_100, subtype="PCM_16")
+    return root
