@@ -15,9 +15,11 @@ def isolated_home(tmp_path, monkeypatch):
     return home
 
 
-def tone(seconds: float = 0.5, sr: int = 44_100, freq: float = 220.0, channels: int = 1) -> np.ndarray:
+def tone(
+    seconds: float = 0.5, sr: int = 44_100, freq: float = 220.0, channels: int = 1, amp: float = 0.3
+) -> np.ndarray:
     t = np.arange(int(seconds * sr)) / sr
-    x = 0.3 * np.sin(2 * np.pi * freq * t)
+    x = amp * np.sin(2 * np.pi * freq * t)
     x = np.concatenate([np.zeros(int(0.01 * sr)), x, np.zeros(int(0.01 * sr))])
     return np.stack([x] * channels, axis=1) if channels > 1 else x
 
@@ -26,10 +28,14 @@ def tone(seconds: float = 0.5, sr: int = 44_100, freq: float = 220.0, channels: 
 def tiny_layout(tmp_path):
     """Two real speakers' English and German folders for numbers 0-99, all well-formed."""
     root = tmp_path / "SpokeN-100"
-    for language in ("english", "german", "french", "mandarin"):
-        for speaker in ("Bella", "Arnold"):
+    for k, (language, speaker) in enumerate(
+        (lang, spk) for lang in ("english", "german", "french", "mandarin") for spk in ("Bella", "Arnold")
+    ):
+        if True:
             folder = root / f"{language}_numbers" / speaker
             folder.mkdir(parents=True)
             for number in range(100):
-                sf.write(folder / f"{number}.wav", tone(freq=200 + number), 44_100, subtype="PCM_16")
+                sf.write(
+                    folder / f"{number}.wav", tone(freq=200 + number, amp=0.1 + 0.05 * k), 44_100, subtype="PCM_16"
+                )
     return root

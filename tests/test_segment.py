@@ -18,7 +18,8 @@ def test_trim_keeps_the_tone_and_the_padding():
     params = TrimParams()
     trimmed = trim_silence(x, SR, params)
     expected = len(tone) + 2 * round(params.pad_s * SR)
-    assert abs(len(trimmed) - expected) <= round(params.window_s * SR)
+    # a window that overlaps the tone by one sample is already active: edges blur by up to one window
+    assert abs(len(trimmed) - expected) <= 2 * round(params.window_s * SR)
     lead, trail = edge_silence(x, SR, params)
     assert abs(lead - 0.5) < 0.011 and abs(trail - 1.0) < 0.011
 

@@ -149,7 +149,7 @@ class AuditReport:
         if "problem" not in table:
             table["problem"] = ""
         if "issue" in table:
-            table["problem"] = table["problem"].where(table["problem"].astype(bool), table["issue"])
+            table["problem"] = table["problem"].fillna(table["issue"])
         return table[["check", "path", "problem"]].fillna("")
 
 
