@@ -13,7 +13,6 @@ SETUP_STAMP := $(VENV)/.setup-done
 export SPOKEN100_HOME ?= $(CURDIR)/data
 export SPOKEN100_SHARED ?= $(abspath $(CURDIR)/../shared)
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 
 WORK := _build/$(PROFILE)
 STAGE := $(WORK)/book
