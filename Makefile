@@ -25,7 +25,7 @@ STAGED_PAGES := $(PAGES:%=$(STAGE)/%)
 SRC := $(shell find src -name '*.py' -o -name '*.csv') pyproject.toml
 JB_FLAGS := -W -n --keep-going
 
-.PHONY: help setup system-deps data book html serve test lint unit book-test bench clean clean-book FORCE
+.PHONY: help setup system-deps data book html serve test lint unit book-test clean clean-book FORCE
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/' | expand -t 14
@@ -88,8 +88,8 @@ serve:  ## serve the rendered book on http://localhost:8000
 test: setup lint unit book-test  ## lint, unit tests, and a clean smoke-profile build of the book
 
 lint:
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 
 unit:
 	$(BIN)/pytest -q -m "not slow"
@@ -98,9 +98,6 @@ book-test:  ## clean build of the smoke profile, warnings as errors
 	rm -rf _build/test
 	$(MAKE) --no-print-directory book PROFILE=smoke WORK=_build/test HTML=_build/test/html
 	$(BIN)/pytest -q -m slow
-
-bench: setup  ## measure stand-in generation and the audit; results in benchmarks/results
-	$(BIN)/python benchmarks/bench_corpus.py
 
 clean-book:  ## remove the build outputs (keeps data/ and .venv)
 	rm -rf _build

@@ -9,7 +9,6 @@ renamed into place only when complete.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import stat
 import zipfile
@@ -18,6 +17,7 @@ from pathlib import Path, PurePosixPath
 import pooch
 import requests
 
+from spoken100.index import sha256_file
 from spoken100.layout import find_layout_root
 from spoken100.paths import data_home
 
@@ -33,14 +33,6 @@ LOCAL_COPY_HINT = (
 
 class FetchError(RuntimeError):
     """The archive could not be downloaded, verified or safely unpacked."""
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def check_archive_members(archive: Path) -> list[zipfile.ZipInfo]:
@@ -106,7 +98,7 @@ def download(url: str = ZENODO_URL, folder: Path | None = None, timeout: float =
     except ValueError as err:  # pooch: checksum mismatch (the bad file is removed)
         raise FetchError(f"{folder / ARCHIVE}: {err}") from err
     if known is None:
-        record.write_text(sha256_of(path) + "\n")
+        record.write_text(sha256_file(path) + "\n")
     return path
 
 
@@ -122,7 +114,7 @@ def fetch(url: str = ZENODO_URL, archive: Path | None = None, destination: Path 
     elif not Path(archive).is_file():
         raise FetchError(f"{archive}: no such file")
     marker = destination / "SpokeN-100.sha256"
-    digest = sha256_of(Path(archive))
+    digest = sha256_file(Path(archive))
     if marker.is_file() and marker.read_text().strip() == digest and (destination / "SpokeN-100").is_dir():
         return destination / "SpokeN-100"
     root = extract_safely(Path(archive), destination)

@@ -30,7 +30,8 @@ PROBLEM_COLUMNS = ["path", "problem"]
 _AUDIO_COLUMNS = ["sample_rate", "channels", "subtype", "frames", "sha256"]
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -97,7 +98,7 @@ def _audio_facts(path: Path) -> dict | str:
         "channels": int(info.channels),
         "subtype": str(info.subtype),
         "frames": int(info.frames),
-        "sha256": _sha256(path),
+        "sha256": sha256_file(path),
     }
 
 
