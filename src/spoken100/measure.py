@@ -6,19 +6,13 @@ no audio.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import soundfile as sf
-from joblib import Parallel, delayed
-from tqdm import tqdm
 
-from spoken100 import atomic
-from spoken100.paths import cache_dir
+from spoken100.clipmap import map_clips
 from spoken100.segment import TrimParams, edge_silence
 
 
@@ -67,43 +61,21 @@ def measure_clip(path: Path, params: MeasureParams = MeasureParams()) -> dict:
     }
 
 
-def _measure_batch(root: Path, paths: list[str], params: MeasureParams) -> list[dict]:
-    return [measure_clip(Path(root) / p, params) for p in paths]
-
-
 def measure_corpus(corpus, params: MeasureParams = MeasureParams(), n_jobs: int = -1, progress: bool = True):
     """Measurements of every clip in ``corpus.index``: a table and the spectral profiles.
 
-    Returns ``(table, profiles)`` aligned with ``corpus.index`` rows.
+    Returns ``(table, profiles)`` aligned with ``corpus.index`` rows; cached per chunk of clips
+    (see :func:`spoken100.clipmap.map_clips`).
     """
-    key = hashlib.sha256(json.dumps([corpus.digest, asdict(params)], default=str).encode()).hexdigest()[:16]
-    cache = cache_dir("measure") / f"{key}.npz"
-    if cache.is_file():
-        stored = np.load(cache, allow_pickle=False)
-        table = pd.DataFrame({name: stored[name] for name in stored.files if name != "profiles"})
-        if list(table["path"]) == list(corpus.index["path"]):
-            return table, stored["profiles"]
-
-    paths = list(corpus.index["path"])
-    batches = [paths[i : i + 200] for i in range(0, len(paths), 200)]
-    results = Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_measure_batch)(corpus.root, batch, params) for batch in batches
+    table, arrays = map_clips(
+        measure_clip,
+        corpus.root,
+        corpus.index,
+        {"params": params},
+        name="audit-measure",
+        n_jobs=n_jobs,
+        progress=progress,
+        desc="Measuring clips",
     )
-    rows: list[dict] = []
-    with tqdm(total=len(paths), desc="Measuring clips", unit="clip", disable=not progress) as bar:
-        for batch in results:
-            rows.extend(batch)
-            bar.update(len(batch))
-    profiles = np.stack([r.pop("profile") for r in rows]) if rows else np.zeros((0, 2 * params.n_mels), np.float32)
-    table = pd.DataFrame(
-        rows, columns=["peak_dbfs", "rms_dbfs", "clipped_samples", "lead_silence_s", "trail_silence_s"]
-    )
-    table.insert(0, "path", paths)
-    with atomic.atomic_path(cache) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez(
-                fh,
-                profiles=profiles,
-                **{c: table[c].to_numpy(dtype=str if c == "path" else float) for c in table.columns},
-            )
+    profiles = arrays.get("profile", np.zeros((0, 2 * params.n_mels), np.float32))
     return table, profiles
