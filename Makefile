@@ -25,7 +25,7 @@ STAGED_PAGES := $(PAGES:%=$(STAGE)/%)
 SRC := $(shell find src -name '*.py' -o -name '*.csv') pyproject.toml
 JB_FLAGS := -W -n --keep-going
 
-.PHONY: help setup system-deps data book html serve test lint unit book-test clean clean-book FORCE
+.PHONY: help setup system-deps data book html serve bench test lint unit book-test clean clean-book FORCE
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/' | expand -t 14
@@ -71,18 +71,25 @@ $(STAGE)/book/_generated/build-info.md: $(WORK)/corpus.json $(STAGED_NOTEBOOKS) 
 	@mkdir -p $(TIMINGS)
 	@$(BIN)/spoken100 build-info --corpus $(WORK)/corpus.json --profile profiles/$(PROFILE).yml --timings $(TIMINGS) --out $@
 
-$(WORK)/html.done: $(STAGED_PAGES) $(STAGED_NOTEBOOKS) $(STAGE)/book/_generated/build-info.md
+BENCH := _build/bench
+$(STAGE)/book/_generated/benchmarks.md: $(wildcard $(BENCH)/*.json) | setup
+	@mkdir -p $(dir $@)
+	@$(BIN)/spoken100 bench-info --bench $(BENCH) --out $@
+
+$(WORK)/html.done: $(STAGED_PAGES) $(STAGED_NOTEBOOKS) $(STAGE)/book/_generated/build-info.md \
+		$(STAGE)/book/_generated/benchmarks.md
 	$(BIN)/jupyter-book build $(STAGE) $(JB_FLAGS)
-	rm -rf $(HTML).new && mkdir -p $(dir $(HTML)) && cp -r $(STAGE)/_build/html $(HTML).new
-	rm -rf $(HTML).old && if [ -d $(HTML) ]; then mv $(HTML) $(HTML).old; fi && mv $(HTML).new $(HTML) && rm -rf $(HTML).old
+	@$(BIN)/spoken100 publish $(STAGE)/_build/html $(HTML)
 	@touch $@
-	@echo "The book is at $(HTML)/index.html  (view it with: make serve)"
 
 book: setup $(WORK)/html.done  ## execute the notebooks and render the book into _build/html
 	@echo "book up to date: $(HTML)/index.html (profile $(PROFILE), data $(DATA))"
 
 serve:  ## serve the rendered book on http://localhost:8000
 	$(BIN)/python -m http.server 8000 --bind 127.0.0.1 --directory $(HTML)
+
+bench: setup  ## time every expensive stage from a cold start; results go to _build/bench and the book
+	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script --out $(BENCH)/$$(basename $$script .py | sed 's/^bench_//').json; done
 
 # ---- quality gates ----------------------------------------------------------------------------
 test: setup lint unit book-test  ## lint, unit tests, and a clean smoke-profile build of the book

@@ -19,7 +19,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path next to ``target``; rename it onto ``target`` on success."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.part-", suffix=target.suffix, dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:

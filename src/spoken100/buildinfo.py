@@ -58,3 +58,32 @@ def build_info_markdown(corpus: dict, profile_path: Path, timings: Path) -> str:
         entry = json.loads(record.read_text())
         lines.append(f"| notebook `{entry['notebook']}` (execution) | {entry['seconds']:.1f} |")
     return "\n".join(lines) + "\n"
+
+
+def benchmarks_markdown(folder: Path) -> str:
+    """Tables of the benchmark records in ``folder`` (written by ``make bench``), one per benchmark.
+
+    Each record is a JSON object with ``benchmark``, ``cpu_count``, ``machine`` and ``results``: a
+    list of ``{"stage", "seconds", "clips"?, "clips_per_s"?, "target_s"?}``.
+    """
+    records = sorted(Path(folder).glob("*.json")) if Path(folder).is_dir() else []
+    if not records:
+        return "No benchmark results were present when this book was built: run `make bench`, then `make book`.\n"
+    lines: list[str] = []
+    for path in records:
+        record = json.loads(path.read_text())
+        lines += [
+            f"**{record.get('benchmark', path.stem)}** ({record.get('cpu_count', '?')} cores, "
+            f"{record.get('machine', 'unknown machine')}; {record.get('note', '')})".replace("; )", ")"),
+            "",
+            "| stage | clips | seconds | clips/s | target |",
+            "|---|---:|---:|---:|---|",
+        ]
+        for row in record.get("results", []):
+            clips = f"{row['clips']:,}" if row.get("clips") else ""
+            rate = f"{row['clips_per_s']:,}" if row.get("clips_per_s") else ""
+            target = row.get("target_s")
+            verdict = "" if target is None else f"≤ {target} s: {'met' if row['seconds'] <= target else 'missed'}"
+            lines.append(f"| {row['stage']} | {clips} | {row['seconds']:.2f} | {rate} | {verdict} |")
+        lines.append("")
+    return "\n".join(lines)

@@ -151,5 +151,29 @@ def build_info(corpus_json: Path, profile_path: Path, timings: Path, out: Path) 
     atomic.write_text_if_changed(out, text)
 
 
+@main.command("bench-info", hidden=True)
+@click.option("--bench", type=click.Path(path_type=Path), required=True, help="Folder of benchmark records.")
+@click.option("--out", type=click.Path(path_type=Path), required=True)
+def bench_info(bench: Path, out: Path) -> None:
+    """Write the book's benchmark snippet from the records of ``make bench``."""
+    from spoken100.buildinfo import benchmarks_markdown
+
+    atomic.write_text_if_changed(out, benchmarks_markdown(bench))
+
+
+@main.command(hidden=True)
+@click.argument("built", type=click.Path(path_type=Path))
+@click.argument("dest", type=click.Path(path_type=Path))
+def publish(built: Path, dest: Path) -> None:
+    """Swap the rendered site BUILT into DEST (the last good site stays if BUILT is incomplete)."""
+    from spoken100.publish import publish_html
+
+    try:
+        publish_html(built, dest)
+    except FileNotFoundError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"The book is at {dest}/index.html  (view it with: make serve)")
+
+
 if __name__ == "__main__":
     main()

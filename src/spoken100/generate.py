@@ -81,14 +81,21 @@ def encode_wav(samples: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def _render_task(task: tuple[Path, Voice, str, list[int], TrimParams]) -> int:
-    """Worker: render one speaker's full sequence in one language, write the missing clips."""
+def _render_task(task: tuple[Path, Voice, str, list[int], TrimParams]) -> tuple[str, str, list[str], int]:
+    """Worker: render one speaker's full sequence in one language and write the missing clips.
+
+    Returns the speaker, the language, the sha256 of every clip (0-99) and how many were written,
+    so the distinctness check needs to read no files for what was just rendered.
+    """
     root, voice, language, missing, trim = task
     texts = [spoken_text(n, language) for n in NUMBERS]
+    digests = []
     for number, clip in zip(NUMBERS, render_sequence(texts, language, voice, trim), strict=True):
+        data = encode_wav(clip)
+        digests.append(hashlib.sha256(data).hexdigest())
         if number in missing:
-            atomic.write_bytes(clip_path(root, language, voice.speaker, number), encode_wav(clip))
-    return len(missing)
+            atomic.write_bytes(clip_path(root, language, voice.speaker, number), data)
+    return voice.speaker, language, digests, len(missing)
 
 
 def _probe_task(task: tuple[Voice, str, bool]) -> bytes:
@@ -118,18 +125,27 @@ def check_variants(selected: list[Voice], n_jobs: int) -> None:
             raise ignored_variant_error(voice, language)
 
 
-def check_distinct(root: Path, speakers: list[str]) -> None:
+def check_distinct(root: Path, speakers: list[str], known: dict[tuple[str, str], list[str]] | None = None) -> None:
     """Every speaker's rendering of each (language, number) must differ from every other's.
+
+    known: sha256 of the clips 0-99 per (speaker, language) already at hand (from the workers);
+        the others are read from ``root``.
 
     Identical renderings mean espeak-ng ignored a speaker's settings; fail loudly, naming them.
     """
     if len(speakers) < 2:
         return
+    known = dict(known or {})
     for language in LANGUAGES:
-        for number in NUMBERS:
+        for speaker in speakers:
+            if (speaker, language) not in known:
+                known[speaker, language] = [
+                    hashlib.sha256(clip_path(root, language, speaker, n).read_bytes()).hexdigest() for n in NUMBERS
+                ]
+        for i, number in enumerate(NUMBERS):
             seen: dict[str, str] = {}
             for speaker in speakers:
-                digest = hashlib.sha256(clip_path(root, language, speaker, number).read_bytes()).hexdigest()
+                digest = known[speaker, language][i]
                 if digest in seen:
                     raise SynthesisError(
                         f"speakers {seen[digest]} and {speaker} rendered {language} {number} identically; "
@@ -171,9 +187,11 @@ def generate_standin(
     check_variants(selected, jobs)  # fail before any clip is written
     n_clips = sum(len(t[3]) for t in todo)
     with tqdm(total=n_clips, desc="Generating stand-in clips", unit="clip", disable=not progress) as bar:
-        for done in _in_fresh_processes(_render_task, todo, jobs):
-            bar.update(done)
-    check_distinct(root, names)
+        rendered = {}
+        for speaker, language, digests, written in _in_fresh_processes(_render_task, todo, jobs):
+            rendered[speaker, language] = digests
+            bar.update(written)
+    check_distinct(root, names, rendered)
     elapsed = time.perf_counter() - start
 
     existing = json.loads(manifest.read_text()) if manifest.is_file() else {}

@@ -1,0 +1,69 @@
+"""Benchmark the corpus stages: stand-in generation, indexing, audit measurements.
+
+Each stage runs cold (in a fresh data home, so no cache helps) and the cached stages once more
+warm. Results go to a JSON file that the book's reproducibility page shows.
+
+    .venv/bin/python benchmarks/bench_corpus.py [--n-speakers 32] [--out _build/bench/corpus.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+
+def _timed(label: str, results: list, func, clips: int):
+    start = time.perf_counter()
+    value = func()
+    seconds = time.perf_counter() - start
+    results.append({"stage": label, "seconds": round(seconds, 2), "clips": clips,
+                    "clips_per_s": round(clips / seconds, 1) if seconds else None})  # fmt: skip
+    print(f"{label:45s} {seconds:8.2f} s  ({clips:,} clips)")
+    return value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-speakers", type=int, default=None, help="gender-balanced subset (default: all 32)")
+    parser.add_argument("--out", type=Path, default=Path("_build/bench/corpus.json"))
+    args = parser.parse_args()
+    out = args.out.resolve()
+
+    with tempfile.TemporaryDirectory(prefix="spoken100-bench-") as home:
+        os.environ["SPOKEN100_HOME"] = home  # cold: nothing generated, nothing cached
+        from spoken100 import atomic
+        from spoken100.audit import run_audit
+        from spoken100.corpus import open_corpus
+        from spoken100.generate import generate_standin
+        from spoken100.measure import measure_corpus
+        from spoken100.speakers import select_speakers, standin_voices
+
+        speakers = select_speakers(standin_voices(), args.n_speakers)
+        n = len(speakers) * 400
+        results: list[dict] = []
+        _timed("stand-in generation", results, lambda: generate_standin(speakers, progress=False), n)
+        corpus = _timed("open corpus (index, cold)", results, lambda: open_corpus("standin", args.n_speakers,
+                        progress=False), n)  # fmt: skip
+        _timed("open corpus (index, warm)", results, lambda: open_corpus("standin", args.n_speakers,
+               progress=False), n)  # fmt: skip
+        _timed("audit measurements (cold)", results, lambda: measure_corpus(corpus, progress=False), n)
+        _timed("audit, all checks (warm)", results, lambda: run_audit(corpus, progress=False), n)
+
+    record = {
+        "benchmark": "corpus",
+        "n_speakers": len(speakers),
+        "cpu_count": os.cpu_count(),
+        "machine": f"{platform.machine()}, {platform.processor() or platform.system()}",
+        "python": platform.python_version(),
+        "results": results,
+    }
+    atomic.write_json(out, record)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
