@@ -62,3 +62,11 @@ def test_index_cache_sees_changed_files(tiny_layout):
     assert first.digest != second.digest
     row = second.index.set_index("path").loc["english_numbers/Bella/0.wav"]
     assert row.frames == 100
+
+
+def test_unknown_speaker_is_reported_not_silently_genderless(tiny_layout):
+    (tiny_layout / "english_numbers" / "Arnold").rename(tiny_layout / "english_numbers" / "Stranger")
+    corpus = open_corpus(tiny_layout, progress=False)
+    assert set(corpus.index.loc[corpus.index.speaker == "Stranger", "gender"]) == {"unknown"}
+    [problem] = corpus.problems[corpus.problems.path.str.contains("Stranger")].problem
+    assert "gender unknown" in problem

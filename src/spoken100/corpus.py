@@ -140,6 +140,13 @@ def open_corpus(data: str | Path = STANDIN, n_speakers: int | None = None, progr
         problems = problems[
             problems.path.map(lambda p: len(p.split("/")) < 2 or p.split("/")[1] in chosen)
         ].reset_index(drop=True)
+    strangers = sorted(set(index.speaker) - set(table.speaker))
+    if strangers:
+        notes = pd.DataFrame(
+            {"path": [f"*_numbers/{name}" for name in strangers],
+             "problem": "speaker not in the known voice table: gender unknown, excluded from gender statistics"}
+        )  # fmt: skip
+        problems = pd.concat([problems, notes], ignore_index=True)
     manifest = timing = None
     if home is not None:
         manifest = json.loads((home / MANIFEST).read_text())
