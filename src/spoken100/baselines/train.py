@@ -1,0 +1,329 @@
+"""Train one baseline on one cross-validation fold: a versioned, resumable, deterministic artefact.
+
+One run is one (model, task, fold, protocol, settings) combination. Its folder under
+``cache_dir("runs")`` is named by a hash of everything that determines the result (the run's
+configuration, the fold's speakers, the training data's fingerprint and :data:`TRAIN_VERSION`),
+so a rebuild finds finished runs and reuses them. While training, a checkpoint is written after
+every epoch (to a temporary file, then renamed): an interrupted run resumes at the next epoch and
+ends with the same weights and history as an uninterrupted one.
+
+The two protocols differ only in which speakers train the model and how the epoch is chosen:
+
+``paper``
+    the paper's protocol: train on the fold's 28 training speakers; after every epoch, evaluate on
+    the 4 test speakers; report the best test accuracy over epochs (``ModelCheckpoint`` on
+    ``val_accuracy`` with the test fold as validation data, paper-facts §4.2). Optimistic: the test
+    fold chooses the epoch.
+``honest``
+    hold out validation speakers from the training speakers (gender-balanced), choose the epoch on
+    them, and report the test accuracy of that epoch only. The test accuracy of every epoch is
+    still recorded for the learning curves, so the same run also tells what the paper's selection
+    rule would have reported on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from spoken100 import atomic
+from spoken100.baselines.models import BASELINES, build_model
+from spoken100.baselines.splits import Fold
+from spoken100.paths import cache_dir
+
+#: Bump when training changes in a way the configuration does not capture.
+TRAIN_VERSION = "1"
+PROTOCOLS = ("paper", "honest")
+TASK_CLASSES = {"language": 4, "number": 100}
+
+
+class TrainingError(ValueError):
+    """A run cannot start: unknown model, missing speakers, impossible settings."""
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything that determines one training run's result.
+
+    model: a key of :data:`~spoken100.baselines.models.BASELINES`.
+    task: ``"language"`` (4 classes) or ``"number"`` (100 classes).
+    protocol: ``"paper"`` or ``"honest"`` (see the module docstring).
+    fold: the fold number and its training and test speakers.
+    val_speakers: validation speakers (``honest`` only; taken from ``fold.train``).
+    epochs, batch_size: the paper used 75 and 32.
+    max_batches: cap on training batches per epoch (smoke builds); ``None`` uses all.
+    seed: seeds initial weights, batch order and dropout.
+    model_options: keyword options of the model class (e.g. a narrower BiLSTM), as sorted pairs.
+    data_key: fingerprint of the inputs and labels (see :func:`data_key`).
+    """
+
+    model: str
+    task: str
+    protocol: str
+    fold: Fold
+    epochs: int
+    data_key: str
+    val_speakers: tuple[str, ...] = ()
+    batch_size: int = 32
+    max_batches: int | None = None
+    seed: int = 0
+    model_options: tuple[tuple[str, object], ...] = ()
+
+    def validate(self, speakers: Sequence[str]) -> None:
+        """Refuse impossible runs before any training starts."""
+        if self.model not in BASELINES:
+            raise TrainingError(f"unknown model {self.model!r}; choose from {', '.join(BASELINES)}")
+        if self.task not in TASK_CLASSES:
+            raise TrainingError(f"unknown task {self.task!r}; choose from {', '.join(TASK_CLASSES)}")
+        if self.protocol not in PROTOCOLS:
+            raise TrainingError(f"unknown protocol {self.protocol!r}; choose from {', '.join(PROTOCOLS)}")
+        if self.epochs < 1 or self.batch_size < 1 or (self.max_batches is not None and self.max_batches < 1):
+            raise TrainingError(f"epochs, batch_size and max_batches must be positive: {self}")
+        present = set(speakers)
+        missing = sorted((set(self.fold.train) | set(self.fold.test)) - present)
+        if missing:
+            raise TrainingError(f"fold {self.fold.fold} names speaker(s) missing from the corpus: {', '.join(missing)}")
+        if set(self.fold.train) & set(self.fold.test):
+            raise TrainingError(f"fold {self.fold.fold}: speakers in both train and test")
+        if self.protocol == "honest":
+            if not self.val_speakers:
+                raise TrainingError("the honest protocol needs validation speakers")
+            if not set(self.val_speakers) <= set(self.fold.train):
+                raise TrainingError("validation speakers must come from the fold's training speakers")
+        elif self.val_speakers:
+            raise TrainingError("the paper protocol has no validation speakers")
+
+    @property
+    def train_speakers(self) -> tuple[str, ...]:
+        return tuple(s for s in self.fold.train if s not in set(self.val_speakers))
+
+    def key(self) -> str:
+        blob = json.dumps([TRAIN_VERSION, asdict(self)], sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def folder(self) -> Path:
+        return cache_dir("runs") / f"{self.model}-{self.task}-fold{self.fold.fold}-{self.protocol}-{self.key()}"
+
+
+def data_key(*parts: object) -> str:
+    """Fingerprint for :attr:`RunSpec.data_key`, e.g. ``data_key(corpus.digest, "logmel", task)``."""
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
+
+
+@dataclass
+class RunResult:
+    """A finished run: per-epoch history and the test predictions under both selection rules."""
+
+    spec: RunSpec
+    folder: Path
+    history: pd.DataFrame
+    selected_epoch: dict[str, int]
+    test_accuracy: dict[str, float]
+    test_index: np.ndarray
+    test_predictions: dict[str, np.ndarray]
+    seconds: float
+    device: str
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def reported_accuracy(self) -> float:
+        """The accuracy this run's protocol reports: best-test (paper) or best-validation (honest)."""
+        return self.test_accuracy["best_test" if self.spec.protocol == "paper" else "best_val"]
+
+    def weights(self, criterion: str | None = None) -> Path:
+        """The saved weights of the selected epoch (``best_test`` or ``best_val``)."""
+        criterion = criterion or ("best_test" if self.spec.protocol == "paper" else "best_val")
+        return self.folder / f"weights-{criterion}.pt"
+
+
+def _device(device: str | None) -> torch.device:
+    if device:
+        return torch.device(device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def predict(model: nn.Module, X: np.ndarray, device: torch.device | str = "cpu", batch: int = 256) -> np.ndarray:
+    """Class scores (logits) of ``model`` for every row of ``X``."""
+    device = torch.device(device)
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for start in range(0, len(X), batch):
+            chunk = torch.as_tensor(np.ascontiguousarray(X[start : start + batch]), dtype=torch.float32)
+            out.append(model(chunk.to(device)).float().cpu().numpy())
+    return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
+
+
+def _save_checkpoint(path: Path, state: dict) -> None:
+    with atomic.atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def _state_copy(model: nn.Module) -> dict:
+    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+
+
+def train_run(
+    spec: RunSpec,
+    X: np.ndarray,
+    y: np.ndarray,
+    speakers: np.ndarray,
+    *,
+    device: str | None = None,
+    progress: bool = True,
+    threads: int | None = None,
+) -> RunResult:
+    """Train (or load, or resume) one run and return its result.
+
+    X, y, speakers: inputs, integer labels and speaker of every clip of the corpus (rows aligned);
+        the run picks its training, validation and test rows by speaker.
+    device: ``"cpu"``, ``"cuda"``, ...; default: a GPU when present.
+    threads: torch CPU threads for this run (default: leave torch's setting).
+    """
+    spec.validate(np.unique(speakers))
+    folder = spec.folder()
+    done = folder / "result.json"
+    if done.is_file():
+        return load_result(folder)
+    if threads:
+        torch.set_num_threads(threads)
+    dev = _device(device)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+    rows = {
+        "train": np.flatnonzero(np.isin(speakers, spec.train_speakers)),
+        "val": np.flatnonzero(np.isin(speakers, spec.val_speakers)),
+        "test": np.flatnonzero(np.isin(speakers, spec.fold.test)),
+    }
+    torch.manual_seed(spec.seed)
+    options = dict(spec.model_options)
+    model = build_model(spec.model, TASK_CLASSES[spec.task], seed=spec.seed, **options).to(dev)
+    baseline = BASELINES[spec.model]
+    optimiser = torch.optim.Adam(model.parameters(), lr=baseline.learning_rate(0), eps=1e-7)  # Keras' epsilon
+    loss_fn = nn.CrossEntropyLoss()
+
+    checkpoint_file = folder / "checkpoint.pt"
+    history: list[dict] = []
+    best: dict[str, dict] = {}
+    start_epoch = 0
+    if checkpoint_file.is_file():
+        state = torch.load(checkpoint_file, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimiser.load_state_dict(state["optimiser"])
+        torch.set_rng_state(state["rng"])
+        history, best, start_epoch = state["history"], state["best"], state["epoch"] + 1
+
+    n_batches = -(-len(rows["train"]) // spec.batch_size)
+    if spec.max_batches:
+        n_batches = min(n_batches, spec.max_batches)
+    label = f"{spec.model} {spec.task} fold {spec.fold.fold} ({spec.protocol})"
+    bar = tqdm(total=spec.epochs, initial=start_epoch, desc=label, unit="epoch", disable=not progress, leave=False)
+    for epoch in range(start_epoch, spec.epochs):
+        began = time.perf_counter()
+        for group in optimiser.param_groups:
+            group["lr"] = baseline.learning_rate(epoch)
+        order = torch.randperm(len(rows["train"]), generator=torch.Generator().manual_seed(spec.seed * 10_007 + epoch))
+        model.train()
+        total_loss = correct = seen = 0
+        for b in range(n_batches):
+            idx = rows["train"][order[b * spec.batch_size : (b + 1) * spec.batch_size].numpy()]
+            xb = torch.as_tensor(np.ascontiguousarray(X[np.sort(idx)]), dtype=torch.float32).to(dev)
+            yb = torch.as_tensor(y[np.sort(idx)]).to(dev)
+            optimiser.zero_grad()
+            logits = model(xb)
+            loss = loss_fn(logits, yb)
+            loss.backward()
+            optimiser.step()
+            total_loss += float(loss.detach()) * len(idx)
+            correct += int((logits.argmax(1) == yb).sum())
+            seen += len(idx)
+        record = {"epoch": epoch, "lr": baseline.learning_rate(epoch), "train_loss": total_loss / seen,
+                  "train_accuracy": correct / seen}  # fmt: skip
+        predictions = {}
+        for part in ("val", "test"):
+            if len(rows[part]):
+                predictions[part] = predict(model, X[rows[part]], dev).argmax(1)
+                record[f"{part}_accuracy"] = float(np.mean(predictions[part] == y[rows[part]]))
+        record["seconds"] = time.perf_counter() - began
+        history.append(record)
+        for criterion, part in (("best_test", "test"), ("best_val", "val")):
+            score = record.get(f"{part}_accuracy")
+            if score is not None and (criterion not in best or score > best[criterion]["score"]):
+                best[criterion] = {"score": score, "epoch": epoch, "test_predictions": predictions["test"],
+                                   "weights": _state_copy(model)}  # fmt: skip
+        _save_checkpoint(checkpoint_file, {"model": model.state_dict(), "optimiser": optimiser.state_dict(),
+                                           "rng": torch.get_rng_state(), "history": history, "best": best,
+                                           "epoch": epoch})  # fmt: skip
+        bar.update(1)
+        bar.set_postfix(loss=f"{record['train_loss']:.3f}", test=f"{record.get('test_accuracy', 0):.3f}")
+    bar.close()
+
+    total_seconds = sum(r["seconds"] for r in history)
+    for criterion, entry in best.items():
+        with atomic.atomic_path(folder / f"weights-{criterion}.pt") as tmp:
+            torch.save(entry["weights"], tmp)
+    with atomic.atomic_path(folder / "predictions.npz") as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, test_index=rows["test"],
+                     **{f"test_{c}": e["test_predictions"] for c, e in best.items()})  # fmt: skip
+    test_y = y[rows["test"]]
+    summary = {
+        "spec": asdict(spec),
+        "history": history,
+        "selected_epoch": {c: int(e["epoch"]) for c, e in best.items()},
+        "test_accuracy": {c: float(np.mean(e["test_predictions"] == test_y)) for c, e in best.items()},
+        "seconds": total_seconds,
+        "device": str(dev),
+        "threads": torch.get_num_threads(),
+        "cpu_count": os.cpu_count(),
+    }
+    atomic.write_json(done, summary)
+    checkpoint_file.unlink(missing_ok=True)
+    return load_result(folder)
+
+
+def _fold_from(data: dict) -> Fold:
+    return Fold(int(data["fold"]), tuple(data["train"]), tuple(data["test"]))
+
+
+def load_result(folder: Path) -> RunResult:
+    """Read a finished run from its folder."""
+    folder = Path(folder)
+    summary = json.loads((folder / "result.json").read_text())
+    raw = summary["spec"]
+    spec = RunSpec(**{**raw, "fold": _fold_from(raw["fold"]), "val_speakers": tuple(raw["val_speakers"]),
+                      "model_options": tuple(tuple(p) for p in raw["model_options"])})  # fmt: skip
+    with np.load(folder / "predictions.npz") as stored:
+        test_index = stored["test_index"]
+        predictions = {name[len("test_") :]: stored[name] for name in stored.files if name != "test_index"}
+    return RunResult(
+        spec=spec,
+        folder=folder,
+        history=pd.DataFrame(summary["history"]),
+        selected_epoch=summary["selected_epoch"],
+        test_accuracy=summary["test_accuracy"],
+        test_index=test_index,
+        test_predictions=predictions,
+        seconds=summary["seconds"],
+        device=summary["device"],
+        extra={k: summary.get(k) for k in ("threads", "cpu_count")},
+    )
+
+
+def load_model(result: RunResult, criterion: str | None = None, device: str = "cpu") -> nn.Module:
+    """The trained model of a run at its selected epoch, ready for :func:`predict`."""
+    spec = result.spec
+    model = build_model(spec.model, TASK_CLASSES[spec.task], **dict(spec.model_options))
+    model.load_state_dict(torch.load(result.weights(criterion), map_location=device, weights_only=True))
+    return model.to(device).eval()

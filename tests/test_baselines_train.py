@@ -1,0 +1,127 @@
+"""Training runs: deterministic, resumable artefacts; both protocols; bad runs refused up front."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from spoken100.baselines import train
+from spoken100.baselines.experiment import plan_runs, results_table, run_all
+from spoken100.baselines.splits import Fold
+from spoken100.baselines.train import RunSpec, TrainingError, load_model, predict, train_run
+
+SPEAKERS = ["a", "b", "c", "d", "e", "f"]
+GENDERS = dict(zip(SPEAKERS, ["female", "male"] * 3, strict=True))
+
+
+def _data(n_per_speaker: int = 16):
+    rng = np.random.default_rng(0)
+    speakers = np.repeat(SPEAKERS, n_per_speaker)
+    y = np.tile(np.arange(4), len(speakers) // 4)
+    X = rng.normal(size=(len(speakers), 128, 32)).astype(np.float32)
+    X[:, :8, :] += y[:, None, None]  # learnable: the label shifts the lowest mel bands
+    return X, y, speakers
+
+
+FOLD = Fold(1, ("a", "b", "c", "d"), ("e", "f"))
+
+
+def _spec(protocol: str = "honest", epochs: int = 3, **kw) -> RunSpec:
+    val = ("a", "b") if protocol == "honest" else ()
+    return RunSpec(model="cnn_2d", task="language", protocol=protocol, fold=FOLD, epochs=epochs,
+                   data_key="synthetic", val_speakers=val, batch_size=8, max_batches=3, **kw)  # fmt: skip
+
+
+def test_run_is_deterministic_and_reused(monkeypatch):
+    X, y, speakers = _data()
+    first = train_run(_spec(), X, y, speakers, progress=False)
+    assert set(first.test_accuracy) == {"best_test", "best_val"}
+    assert list(first.history.epoch) == [0, 1, 2]
+    assert first.test_accuracy["best_test"] >= first.test_accuracy["best_val"]  # selecting on test is optimistic
+
+    calls = []
+    monkeypatch.setattr(train, "build_model", lambda *a, **k: calls.append(1))
+    again = train_run(_spec(), X, y, speakers, progress=False)  # loaded, not retrained
+    assert not calls
+    pd.testing.assert_frame_equal(again.history, first.history)
+
+
+def test_fresh_run_gives_identical_history(tmp_path, monkeypatch):
+    X, y, speakers = _data()
+    first = train_run(_spec(), X, y, speakers, progress=False)
+    monkeypatch.setenv("SPOKEN100_HOME", str(tmp_path / "elsewhere"))
+    second = train_run(_spec(), X, y, speakers, progress=False)
+    assert second.folder != first.folder
+    pd.testing.assert_frame_equal(second.history.drop(columns="seconds"), first.history.drop(columns="seconds"))
+
+
+def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
+    X, y, speakers = _data()
+    reference = train_run(_spec(), X, y, speakers, progress=False)
+    reference_weights = torch.load(reference.weights(), weights_only=True)
+
+    monkeypatch.setenv("SPOKEN100_HOME", str(tmp_path / "interrupted"))
+    real_save = train._save_checkpoint
+    saves = []
+
+    def crash_after_second_epoch(path, state):
+        real_save(path, state)
+        saves.append(state["epoch"])
+        if state["epoch"] == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(train, "_save_checkpoint", crash_after_second_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        train_run(_spec(), X, y, speakers, progress=False)
+    assert (_spec().folder() / "checkpoint.pt").is_file()
+    assert not (_spec().folder() / "result.json").exists()
+
+    monkeypatch.setattr(train, "_save_checkpoint", real_save)
+    resumed = train_run(_spec(), X, y, speakers, progress=False)
+    assert saves == [0, 1]
+    pd.testing.assert_frame_equal(resumed.history.drop(columns="seconds"), reference.history.drop(columns="seconds"))
+    for name, tensor in torch.load(resumed.weights(), weights_only=True).items():
+        assert torch.equal(tensor, reference_weights[name]), name
+    assert not (_spec().folder() / "checkpoint.pt").exists()
+
+
+def test_paper_protocol_reports_best_test_epoch_and_model_reloads():
+    X, y, speakers = _data()
+    result = train_run(_spec("paper"), X, y, speakers, progress=False)
+    assert result.reported_accuracy == max(result.history.test_accuracy)
+    model = load_model(result)
+    test_rows = result.test_index
+    assert np.mean(predict(model, X[test_rows]).argmax(1) == y[test_rows]) == pytest.approx(result.reported_accuracy)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"model": "resnet"}, "unknown model"),
+        ({"task": "gender"}, "unknown task"),
+        ({"epochs": 0}, "positive"),
+        ({"fold": Fold(1, ("a", "b", "c", "zed"), ("e", "f"))}, "missing from the corpus: zed"),
+        ({"val_speakers": ("e",)}, "must come from the fold's training speakers"),
+    ],
+)
+def test_impossible_runs_are_refused_before_training(change, message):
+    X, y, speakers = _data()
+    spec = RunSpec(**{**_spec().__dict__, **change})
+    with pytest.raises(TrainingError, match=message):
+        train_run(spec, X, y, speakers, progress=False)
+
+
+def test_plan_and_run_all():
+    X, y, speakers = _data()
+    specs = plan_runs(["cnn_2d"], ["language"], [FOLD], ["paper", "honest"], epochs=1, genders=GENDERS,
+                      corpus_digest="synthetic", n_val_speakers=2, batch_size=8, max_batches=1,
+                      speakers_present=SPEAKERS)  # fmt: skip
+    assert [s.protocol for s in specs] == ["paper", "honest"]
+    assert len(specs[1].val_speakers) == 2 and set(specs[1].val_speakers) <= set(FOLD.train)
+    table = results_table(run_all(specs, {"logmel": X}, {"language": y}, speakers, progress=False))
+    assert list(table.protocol) == ["paper", "honest"]
+    assert table.accuracy.between(0, 1).all()
+    with pytest.raises(TrainingError, match="unknown model"):
+        plan_runs(["nope"], ["language"], [FOLD], ["paper"], epochs=1, genders=GENDERS, corpus_digest="x")
