@@ -144,3 +144,76 @@ def results_table(results: Sequence[RunResult]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def corpus_folds(corpus, n_folds: int = 8) -> tuple[list[Fold], str]:
+    """The cross-validation folds for ``corpus`` and a sentence saying where they come from.
+
+    The full real corpus uses the paper's published split when it is available; the full stand-in
+    uses the packaged gender-balanced split; subsets (the smoke profile) get a gender-balanced split
+    of their own speakers into ``n_folds`` folds.
+    """
+    from spoken100.baselines.splits import packaged_standin_splits, paper_splits, standin_splits
+
+    full = not corpus.subset and n_folds == 8
+    if full and corpus.kind == "real":
+        try:
+            return paper_splits(), "the paper's published 8 speaker folds (cross_validation_splits.csv)"
+        except FileNotFoundError as err:
+            note = f"the paper's split file is not available ({str(err).splitlines()[0]}); "
+            return standin_splits(corpus.speakers, n_folds), note + "a gender-balanced 8-fold split instead"
+    if full:
+        return packaged_standin_splits(), "the packaged gender-balanced 8-fold split of the 32 stand-in voices"
+    folds = standin_splits(corpus.speakers, n_folds)
+    return folds, f"a gender-balanced {n_folds}-fold split of this build's {len(corpus.speakers)} speakers"
+
+
+def cross_validate(
+    corpus,
+    *,
+    models: Sequence[str],
+    tasks: Sequence[str],
+    protocols: Sequence[str],
+    folds: Sequence[int] | None,
+    n_folds: int = 8,
+    epochs: int,
+    n_val_speakers: int = 4,
+    max_batches: dict[str, int | None] | None = None,
+    model_options: dict[str, dict] | None = None,
+    seed: int = 0,
+    n_jobs: int = 1,
+    backend: str = "loky",
+    device: str | None = None,
+    progress: bool = True,
+) -> tuple[pd.DataFrame, list[RunResult], dict]:
+    """Train and evaluate the baselines on ``corpus`` as a profile asks; return the results table.
+
+    folds: which folds to run (1-based), ``None`` for all. max_batches: per model, a cap on the
+    training batches per epoch (``None``: every batch). Returns ``(table, results, context)`` where
+    context holds the inputs, labels, speakers, folds and a statement of the split's source, for
+    the chapter's later sections.
+    """
+    from spoken100.baselines.inputs import corpus_inputs, targets
+
+    all_folds, split_source = corpus_folds(corpus, n_folds)
+    chosen = [f for f in all_folds if folds is None or f.fold in set(folds)]
+    if not chosen:
+        raise TrainingError(f"none of the folds {list(folds or [])} exists (1-{len(all_folds)})")
+    index = corpus.index
+    speakers = index["speaker"].to_numpy(dtype=str)
+    genders = dict(zip(corpus.speakers.speaker, corpus.speakers.gender, strict=True))
+    specs: list[RunSpec] = []
+    for model in models:
+        specs += plan_runs(
+            [model], tasks, chosen, protocols, epochs=epochs, genders=genders, corpus_digest=corpus.digest,
+            n_val_speakers=n_val_speakers, max_batches=(max_batches or {}).get(model), seed=seed,
+            model_options=model_options, speakers_present=sorted(set(speakers)),
+        )  # fmt: skip
+    kinds = sorted({BASELINES[m].input_kind for m in models})
+    inputs = {kind: corpus_inputs(corpus.root, index, kind, progress=progress) for kind in kinds}
+    labels = {task: targets(index, task) for task in tasks}
+    results = run_all(specs, inputs, labels, speakers, n_jobs=n_jobs, backend=backend, device=device,
+                      progress=progress)  # fmt: skip
+    context = {"inputs": inputs, "labels": labels, "speakers": speakers, "folds": chosen,
+               "split_source": split_source, "n_folds_total": len(all_folds)}  # fmt: skip
+    return results_table(results), results, context
