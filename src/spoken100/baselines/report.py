@@ -1,0 +1,178 @@
+"""Tables and figures of the baselines chapter, built from finished training runs.
+
+Three ways of reading a fold's accuracy appear side by side, always named:
+
+``paper protocol``
+    runs trained on all the fold's training speakers, epoch chosen on the test fold (the paper).
+``honest``
+    runs trained without their validation speakers, epoch chosen on those, test fold used once.
+``honest runs, epoch chosen on test``
+    the same honest runs read with the paper's rule: the difference to ``honest`` is the optimism
+    of choosing the epoch on the test fold, measured on identical models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from spoken100.baselines.models import BASELINES
+from spoken100.baselines.stats import mean_sd_ci, paired_comparison
+
+PAPER = "paper protocol"
+HONEST = "honest"
+HONEST_TEST_RULE = "honest runs, epoch chosen on test"
+SETTINGS = (PAPER, HONEST, HONEST_TEST_RULE)
+TASK_TITLES = {"language": "language (4 classes)", "number": "number (100 classes)"}
+PAPER_SOURCE = (
+    "mean ± population SD over the paper's 8 folds, printed in the companion repository's "
+    "notebooks/baselines.ipynb (paper-facts §4.4)"
+)
+
+
+def long_results(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per (model, task, fold, setting) with the accuracy that setting reports."""
+    parts = []
+    paper = table[table.protocol == "paper"]
+    honest = table[table.protocol == "honest"]
+    for setting, rows, column in (
+        (PAPER, paper, "accuracy"),
+        (HONEST, honest, "val_selected_accuracy"),
+        (HONEST_TEST_RULE, honest, "test_selected_accuracy"),
+    ):
+        if len(rows):
+            part = rows[["model", "title", "task", "fold", column, "chance"]].rename(columns={column: "accuracy"})
+            parts.append(part.assign(setting=setting))
+    if not parts:
+        return pd.DataFrame(columns=["model", "title", "task", "fold", "accuracy", "chance", "setting"])
+    return pd.concat(parts, ignore_index=True)
+
+
+def summary(long: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Mean, population SD (as the paper printed), sample SD and a t interval per model, task and setting."""
+    rows = []
+    for (task, setting, model), group in long.groupby(["task", "setting", "model"], sort=False):
+        stats = mean_sd_ci(group.accuracy, confidence)
+        rows.append({"task": task, "setting": setting, "model": model, "title": BASELINES[model].title,
+                     **stats.drop("confidence").to_dict()})  # fmt: skip
+    out = pd.DataFrame(rows)
+    if len(out):
+        out["n"] = out["n"].astype(int)
+    return out
+
+
+def protocol_gap(long: pd.DataFrame) -> pd.DataFrame:
+    """Per model and task: how much choosing the epoch on the test fold inflates the same runs' accuracy."""
+    rows = []
+    honest = long[long.setting.isin([HONEST, HONEST_TEST_RULE])]
+    for (task, model), group in honest.groupby(["task", "model"], sort=False):
+        if set(group.setting) != {HONEST, HONEST_TEST_RULE}:
+            continue
+        result = paired_comparison(group, HONEST_TEST_RULE, HONEST, by="setting")
+        rows.append({"task": task, "model": model, "title": BASELINES[model].title, "folds": int(result["n"]),
+                     "epoch chosen on test": result["mean_a"], "epoch chosen on validation": result["mean_b"],
+                     "optimism": result["mean_difference"], "ci_low": result["ci_low"],
+                     "ci_high": result["ci_high"]})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _fmt(mean: float, sd: float) -> str:
+    if np.isnan(mean):
+        return "–"
+    return f"{100 * mean:.2f} ± {100 * sd:.2f} %" if not np.isnan(sd) else f"{100 * mean:.2f} %"
+
+
+def paper_comparison(summary_table: pd.DataFrame, corpus_label: str, n_folds_total: int) -> pd.DataFrame:
+    """The paper's published accuracies beside this build's, one row per model and task.
+
+    Every column name says what it holds: the paper's numbers (real voices, 8 folds, epoch chosen on
+    the test fold) and ours under each setting on this build's corpus.
+    """
+    rows = []
+    for model, spec in BASELINES.items():
+        for task in ("number", "language"):
+            mine = summary_table[(summary_table.model == model) & (summary_table.task == task)]
+            if mine.empty:
+                continue
+            published = _fmt(*spec.number_accuracy) if task == "number" else "not published"
+            row = {"model": spec.title, "task": task, "paper (SpokeN-100, 8 folds, paper protocol)": published}
+            for setting in SETTINGS:
+                hit = mine[mine.setting == setting]
+                label = f"this build: {setting}"
+                if len(hit):
+                    h = hit.iloc[0]
+                    row[label] = _fmt(h["mean"], h["sd_population"]) + f" ({int(h['n'])}/{n_folds_total} folds)"
+            rows.append(row)
+    table = pd.DataFrame(rows)
+    table.attrs["note"] = f"Ours: {corpus_label}. Paper: {PAPER_SOURCE}."
+    return table
+
+
+# ---- figures ----------------------------------------------------------------------------------
+
+
+def fold_accuracies(long: pd.DataFrame) -> plt.Figure:
+    """Accuracy of every fold per model, one panel per task, coloured by setting; chance as a line."""
+    tasks = [t for t in ("language", "number") if t in set(long.task)]
+    fig, axes = plt.subplots(1, len(tasks), figsize=(6 * len(tasks), 4), squeeze=False)
+    order = [BASELINES[m].title for m in BASELINES if m in set(long.model)]
+    for ax, task in zip(axes[0], tasks, strict=True):
+        part = long[long.task == task]
+        sns.stripplot(data=part, x="title", y="accuracy", hue="setting", order=order, dodge=True, ax=ax,
+                      hue_order=[s for s in SETTINGS if s in set(part.setting)], size=6, jitter=0.1)  # fmt: skip
+        ax.axhline(part.chance.iloc[0], color="grey", ls=":", lw=1, label="chance")
+        ax.set(title=TASK_TITLES[task], xlabel="", ylabel="test accuracy", ylim=(0, 1.02))
+        ax.tick_params(axis="x", rotation=20)
+        ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def learning_curves(results: Sequence) -> plt.Figure:
+    """Training, validation and test accuracy per epoch (mean over folds), one panel per model and task."""
+    frames = []
+    for r in results:
+        h = r.history.assign(model=BASELINES[r.spec.model].title, task=r.spec.task, protocol=r.spec.protocol,
+                             fold=r.spec.fold.fold)  # fmt: skip
+        frames.append(h)
+    data = pd.concat(frames, ignore_index=True)
+    value_columns = [c for c in ("train_accuracy", "val_accuracy", "test_accuracy") if c in data.columns]
+    data = data.melt(id_vars=["model", "task", "protocol", "fold", "epoch"], value_vars=value_columns,
+                     var_name="split", value_name="accuracy").dropna()  # fmt: skip
+    data["split"] = data["split"].str.replace("_accuracy", "") + " (" + data["protocol"] + ")"
+    grid = sns.relplot(data=data, x="epoch", y="accuracy", hue="split", row="task", col="model", kind="line",
+                       height=2.4, aspect=1.1, errorbar=None, facet_kws={"ylim": (0, 1.02)})  # fmt: skip
+    grid.set_titles("{col_name} · {row_name}")
+    return grid.figure
+
+
+def confusion_heatmap(cm: pd.DataFrame, title: str, annotate: bool | None = None) -> plt.Figure:
+    """Row-normalised confusion matrix (each true class sums to 1)."""
+    norm = cm.div(cm.sum(axis=1).replace(0, np.nan), axis=0)
+    size = len(cm)
+    annotate = size <= 12 if annotate is None else annotate
+    side = 3.5 if size <= 12 else 9
+    fig, ax = plt.subplots(figsize=(side + 1, side))
+    sns.heatmap(norm, ax=ax, cmap="viridis", vmin=0, vmax=1, annot=annotate, fmt=".2f", square=True,
+                cbar_kws={"label": "share of the true class"},
+                xticklabels=1 if size <= 12 else 10, yticklabels=1 if size <= 12 else 10)  # fmt: skip
+    ax.set(xlabel="predicted", ylabel="true", title=title)
+    fig.tight_layout()
+    return fig
+
+
+def accuracy_bars(table: pd.DataFrame, column: str, title: str) -> plt.Figure:
+    """Accuracy with its Wilson interval per group (the output of :func:`stats.accuracy_by`)."""
+    fig, ax = plt.subplots(figsize=(max(4, 0.5 * len(table) + 2), 3))
+    x = np.arange(len(table))
+    ax.bar(x, table.accuracy, color=sns.color_palette("colorblind")[0])
+    ax.errorbar(x, table.accuracy, yerr=[table.accuracy - table.ci_low, table.ci_high - table.accuracy],
+                fmt="none", color="black", capsize=3)  # fmt: skip
+    ax.set_xticks(x, table[column].astype(str), rotation=30 if len(table) > 5 else 0)
+    ax.set(ylim=(0, 1.02), ylabel="accuracy", title=title)
+    fig.tight_layout()
+    return fig
