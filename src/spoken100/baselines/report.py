@@ -176,3 +176,47 @@ def accuracy_bars(table: pd.DataFrame, column: str, title: str) -> plt.Figure:
     ax.set(ylim=(0, 1.02), ylabel="accuracy", title=title)
     fig.tight_layout()
     return fig
+
+
+def deviations(
+    *,
+    models: Sequence[str],
+    protocols: Sequence[str],
+    folds_run: int,
+    n_folds_total: int,
+    epochs: int,
+    max_batches: dict[str, int | None],
+    model_options: dict[str, dict],
+    corpus,
+) -> str:
+    """A Markdown list of every way this build's settings differ from the paper's protocol."""
+    items = []
+    if corpus.kind == "standin":
+        items.append("the corpus is the espeak-ng stand-in, not the paper's ElevenLabs voices")
+    if corpus.subset:
+        items.append(f"a subset of {len(corpus.speakers)} speakers is used")
+    if folds_run < 8 or n_folds_total != 8:
+        items.append(f"{folds_run} of {n_folds_total} folds are run (paper: all 8 folds)")
+    if epochs != 75:
+        items.append(
+            f"{epochs} epochs per run (paper: 75; the learning-rate steps at epochs 25/30/50/70 are not reached)"
+        )
+    for model in models:
+        cap = (max_batches or {}).get(model)
+        if cap:
+            items.append(
+                f"{BASELINES[model].title}: at most {cap} training batches of 32 per epoch (paper: every clip)"
+            )
+        for option, value in ((model_options or {}).get(model) or {}).items():
+            items.append(f"{BASELINES[model].title}: `{option}={value}` (paper: the published architecture)")
+    if "cnn_effnet" in models:
+        items.append(
+            "EfficientNet-B0 is trained from scratch (paper: ImageNet weights, which cannot be downloaded here)"
+        )
+    if "paper" not in protocols:
+        items.append(
+            "no paper-protocol runs: the paper's selection rule is read from the honest runs, which train on "
+            "the fold's training speakers minus the validation speakers"
+        )
+    items.append("PyTorch instead of Keras (same layers, parameter counts and schedules; see the cost table)")
+    return "\n".join(f"- {item}" for item in items)
