@@ -1,0 +1,142 @@
+"""Embeddings: determinism, caching, parameter handling, and the figures drawn from them."""
+
+from __future__ import annotations
+
+import sys
+
+import matplotlib
+import numpy as np
+import pytest
+
+from spoken100 import embedding
+from spoken100.paths import cache_dir
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    """Four well-separated Gaussian blobs in 20 dimensions (240 points)."""
+    rng = np.random.default_rng(0)
+    centres = rng.normal(scale=10.0, size=(4, 20))
+    labels = np.repeat(np.arange(4), 60)
+    X = (centres[labels] + rng.normal(size=(len(labels), 20))).astype(np.float32)
+    return X, labels
+
+
+@pytest.fixture(scope="module")
+def umap_blobs(blobs):
+    return embedding.embed(blobs[0], "umap", seed=0)
+
+
+def test_umap_is_deterministic(blobs, umap_blobs):
+    Z = embedding.embed(blobs[0], "umap", seed=0)
+    assert Z.shape == (240, 2) and Z.dtype == np.float32
+    np.testing.assert_array_equal(Z, umap_blobs)
+
+
+def test_umap_seed_changes_the_embedding(blobs, umap_blobs):
+    assert not np.array_equal(embedding.embed(blobs[0], "umap", seed=1), umap_blobs)
+
+
+def test_umap_parameters_reach_umap_learn(blobs, monkeypatch):
+    """Paper defaults unless overridden; a fixed seed means n_jobs=1; knn picks the neighbour search."""
+    seen = []
+
+    class FakeUMAP:
+        def __init__(self, **kwargs):
+            seen.append(kwargs)
+
+        def fit_transform(self, X):
+            return np.zeros((len(X), 2))
+
+    monkeypatch.setattr(embedding, "import_umap", lambda: FakeUMAP)
+    embedding.embed(blobs[0], "umap", seed=3)
+    embedding.embed(blobs[0], "umap", seed=None, knn="nndescent", n_neighbors=30, min_dist=0.5)
+    first, second = seen
+    assert (first["n_neighbors"], first["min_dist"], first["metric"]) == (15, 0.1, "euclidean")
+    assert (first["random_state"], first["n_jobs"]) == (3, 1)
+    assert first["precomputed_knn"][0].shape == (240, 15)
+    assert (second["n_neighbors"], second["min_dist"], second["n_jobs"]) == (30, 0.5, -1)
+    assert "precomputed_knn" not in second
+
+
+@pytest.mark.parametrize("method", ["pca", "tsne"])
+def test_other_methods_are_deterministic(blobs, method):
+    from threadpoolctl import threadpool_limits
+
+    params = {"max_iter": 250, "perplexity": 10} if method == "tsne" else {}
+    with threadpool_limits(1):  # OpenMP threads spin-waiting on a busy 2-core machine make tiny t-SNE runs slow
+        first = embedding.embed(blobs[0], method, seed=0, **params)
+        assert first.shape == (240, 2)
+        np.testing.assert_array_equal(first, embedding.embed(blobs[0], method, seed=0, **params))
+
+
+def test_standardize_and_bad_input(blobs):
+    X = blobs[0].copy()
+    X[:, 0] = 5.0  # a constant feature, like an empty mel filter
+    assert np.isfinite(embedding.embed(X, "pca", standardize=True)).all()
+    with pytest.raises(ValueError, match="method"):
+        embedding.embed(X, "mds")
+    with pytest.raises(ValueError, match="knn"):
+        embedding.embed(X, "umap", knn="annoy")
+    bad = X.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        embedding.embed(bad, "pca")
+
+
+def test_exact_knn_matches_brute_force(blobs):
+    X = blobs[0]
+    indices, distances = embedding.exact_knn(X, 5)
+    full = np.linalg.norm(X[:, None, :] - X[None, :, :], axis=2)
+    np.testing.assert_array_equal(indices[:, 0], np.arange(len(X)))
+    np.testing.assert_allclose(distances, np.sort(full, axis=1)[:, :5], atol=1e-3)
+    np.testing.assert_array_equal(embedding.exact_knn(X, 5, block_rows=7)[0], indices)
+    twins = np.vstack([X[:10], X[:1]])  # row 10 duplicates row 0: both at distance 0, ordered by index
+    indices, distances = embedding.exact_knn(twins, 3)
+    assert list(indices[10, :2]) == [0, 10] and list(indices[0, :2]) == [0, 10]
+    assert distances[10, 1] == 0.0
+
+
+def test_cache_hit_on_second_call(blobs, monkeypatch):
+    X = blobs[0]
+    first = embedding.embed_cached(X, "pca", seed=0)
+    files = list(cache_dir("embeddings").glob("pca-*.npy"))
+    assert len(files) == 1
+
+    def fail(*args, **kwargs):
+        raise AssertionError("embed() was called although the embedding is cached")
+
+    monkeypatch.setattr(embedding, "embed", fail)
+    np.testing.assert_array_equal(embedding.embed_cached(X, "pca", seed=0), first)
+    # Spelling out a default is the same key; other data, seed or parameters are not.
+    key = embedding.cache_key(X, "pca", 0)
+    assert embedding.cache_key(X, "pca", 0, standardize=False) == key
+    assert embedding.cache_key(X, "pca", 1) != key
+    assert embedding.cache_key(X + 1, "pca", 0) != key
+    assert embedding.cache_key(X, "umap", 0) != embedding.cache_key(X, "umap", 0, min_dist=0.5)
+    with pytest.raises(ValueError, match="seed"):
+        embedding.embed_cached(X, "pca", seed=None)
+
+
+def test_import_umap_leaves_tensorflow_importable():
+    embedding.import_umap()
+    assert "umap" in sys.modules
+    assert sys.modules.get("tensorflow", "absent") is not None
+
+
+def test_scatter_figures(blobs, umap_blobs):
+    from matplotlib.figure import Figure
+
+    from spoken100 import plots_embedding
+
+    labels = blobs[1]
+    speakers = np.array([f"speaker {i % 32:02d}" for i in range(len(labels))])
+    for values in (labels, speakers, np.arange(len(labels)) % 100):
+        fig = plots_embedding.scatter(umap_blobs, values, label="label")
+        assert isinstance(fig, Figure)
+        matplotlib.pyplot.close(fig)
+    fig = plots_embedding.scatter(umap_blobs, speakers)
+    assert len(fig.axes[0].get_legend().get_texts()) == 32
+    matplotlib.pyplot.close(fig)
