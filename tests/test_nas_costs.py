@@ -1,0 +1,110 @@
+"""Cost model: MACs per layer, flash/RAM, latency and energy bands, the memory check and the fitness."""
+
+from __future__ import annotations
+
+import pytest
+
+from spoken100.nas.costs import (
+    CYCLES_PER_MAC,
+    FLASH_LIMIT_BYTES,
+    FLASH_OVERHEAD_BYTES,
+    RAM_LIMIT_BYTES,
+    RAM_OVERHEAD_BYTES,
+    Band,
+    candidate_fitness,
+    estimate_costs,
+    estimate_energy_mj,
+    estimate_latency,
+    fitness,
+    fits,
+)
+
+DS_CNN_MACS = 2_660_000  # MLPerf Tiny KWS reference (tinyml-anchors §B.1)
+
+
+def test_latency_and_energy_reproduce_the_anchor_band():
+    # tinyml-anchors §C.2: a DS-CNN-sized model on the nRF52840 takes 133 ms (3.2 cycles/MAC) to
+    # 340 ms (8.2 cycles/MAC), 1.3-3.4 mJ of CPU energy.
+    latency = estimate_latency(DS_CNN_MACS)
+    assert latency.low == pytest.approx(0.133, abs=5e-4)
+    assert latency.high == pytest.approx(0.3408, abs=5e-4)
+    assert latency.central == pytest.approx(DS_CNN_MACS * 4.5 / 64e6)
+    energy = estimate_energy_mj(latency)
+    assert energy.low == pytest.approx(1.317, abs=2e-3)
+    assert energy.high == pytest.approx(3.374, abs=2e-3)
+    assert CYCLES_PER_MAC.low < CYCLES_PER_MAC.central < CYCLES_PER_MAC.high
+
+
+def test_costs_on_known_numbers():
+    costs = estimate_costs(b"\0" * 50_000, arena_bytes=30_000, macs=DS_CNN_MACS, n_samples=8000)
+    assert costs.model_bytes == 50_000
+    assert costs.flash_bytes == 50_000 + FLASH_OVERHEAD_BYTES == 263_497
+    assert costs.io_bytes == 16_000
+    assert costs.ram_bytes == 30_000 + 16_000 + RAM_OVERHEAD_BYTES == 65_428
+    assert costs.macs == DS_CNN_MACS
+    assert isinstance(costs.latency_s, Band) and costs.energy_mj.central == pytest.approx(
+        costs.latency_s.central * 3.3e-3 * 3.0 * 1000
+    )
+    assert fits(costs)
+    assert costs.to_dict()["latency_s"]["central"] == pytest.approx(costs.latency_s.central)
+
+
+def test_fits_at_the_limits():
+    edge = estimate_costs(FLASH_LIMIT_BYTES - FLASH_OVERHEAD_BYTES, RAM_LIMIT_BYTES - 16_000 - RAM_OVERHEAD_BYTES, 1)
+    assert edge.flash_bytes == FLASH_LIMIT_BYTES and edge.ram_bytes == RAM_LIMIT_BYTES and fits(edge)
+    assert not fits(estimate_costs(FLASH_LIMIT_BYTES - FLASH_OVERHEAD_BYTES + 1, 0, 1))
+    assert not fits(estimate_costs(0, RAM_LIMIT_BYTES, 1))
+    assert fits(estimate_costs(0, RAM_LIMIT_BYTES, 1), ram_limit=10 * RAM_LIMIT_BYTES)
+
+
+def test_fitness_on_known_numbers():
+    assert fitness(0.5, 200_000, 2.0) == pytest.approx(0.6 * 0.5 + 0.2 * 0.5 + 0.2 * 0.5)
+    assert fitness(1.0, 50_000, 0.5) == pytest.approx(1.0)  # both cost terms saturate at 1
+    assert fitness(0.8, 100_000, 0.0) == pytest.approx(0.48 + 0.2)  # no energy measurement: term 0
+    assert fitness(0.8, 100_000, 1.0, weights=(0.7, 0.1, 0.2)) == pytest.approx(0.56 + 0.1 + 0.2)
+    with pytest.raises(ValueError):
+        fitness(80.0, 100_000, 1.0)  # a percentage, not a fraction
+
+
+def test_candidate_fitness_uses_flash_and_energy_band():
+    costs = estimate_costs(50_000, 30_000, DS_CNN_MACS)
+    central = candidate_fitness(0.5, costs)
+    assert central == pytest.approx(fitness(0.5, costs.flash_bytes, costs.energy_mj.central))
+    assert candidate_fitness(0.5, costs, estimate="low") > central > candidate_fitness(0.5, costs, estimate="high")
+
+
+# ---- MACs on Keras models ------------------------------------------------------------------------
+keras = pytest.importorskip("keras")
+
+
+def test_macs_of_a_hand_counted_model():
+    from spoken100.nas.costs import count_macs, layer_macs
+
+    L = keras.layers
+    inputs = keras.Input((8, 6, 1))
+    x = L.Conv2D(4, 3, padding="same", name="block0_conv")(inputs)  # 8*6*4 outputs x 3*3*1 = 1728
+    x = L.DepthwiseConv2D(3, strides=2, padding="same", name="block1_dwconv")(x)  # 4*3*4 x 3*3 = 432
+    x = L.BatchNormalization(name="block1_bn")(x)
+    x = L.GlobalAveragePooling2D(name="head_pool")(x)
+    outputs = L.Dense(5, name="head_out")(x)  # 4 x 5 = 20
+    model = keras.Model(inputs, outputs)
+    rows = {r.name: r for r in layer_macs(model)}
+    assert rows["block0_conv"].macs == 1728
+    assert rows["block1_dwconv"].macs == 432
+    assert rows["block1_bn"].macs == 0 and rows["head_pool"].macs == 0
+    assert rows["head_out"].macs == 20 and rows["head_out"].stage == "head"
+    assert count_macs(model) == {"frontend": 0, "features": 2160, "head": 20, "total": 2180}
+
+
+def test_frontend_macs_follow_the_dft_and_mel_formulas():
+    from spoken100.nas.build import LOG_KNOTS, build_model
+    from spoken100.nas.costs import count_macs
+    from spoken100.nas.genome import Genome, Preprocessing
+
+    for compression in ("none", "log"):
+        g = Genome(preprocessing=Preprocessing(compression=compression))
+        p = g.preprocessing
+        T, F, M, N = p.n_frames, p.n_freqs, p.n_mels, p.n_fft
+        expected = 2 * T * N * F + T * F * M + (2 * T * M * LOG_KNOTS if compression == "log" else 0)
+        assert count_macs(build_model(g))["frontend"] == expected
+    assert 2 * 31 * 112 * 57 + 31 * 57 * 44 == 473_556  # the fittest published model's front end
