@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -42,38 +41,14 @@ LABELS = ("language", "speaker", "gender", "number")
 # Input features
 
 
-def _paper_features_of(path: str) -> np.ndarray:
-    import librosa
-    import scipy.signal
-    import soundfile as sf
-
-    y, _ = sf.read(path, dtype="float32", always_2d=True)
-    y = scipy.signal.resample(y.mean(axis=1), 8000)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # librosa: "Empty filters detected in mel frequency basis", as in the paper
-        mel = librosa.feature.melspectrogram(y=y, sr=8000, n_fft=2048, hop_length=512, n_mels=128, fmax=8000)
-    return librosa.power_to_db(mel, ref=np.max).astype(np.float32).ravel()
-
-
 def corpus_features(data: str, n_speakers: int | None) -> tuple[np.ndarray, dict[str, np.ndarray], str]:
-    """The paper's UMAP features of every clip, cached per corpus digest; with the label columns."""
-    from joblib import Parallel, delayed
-
-    from spoken100.atomic import atomic_path
+    """The paper's UMAP features of every clip (:func:`spoken100.features.umap_inputs`, cached); with labels."""
     from spoken100.corpus import open_corpus
-    from spoken100.paths import cache_dir
+    from spoken100.features import umap_inputs
 
     corpus = open_corpus(data, n_speakers, progress=False)
-    index = corpus.index
-    target = cache_dir("bench") / f"paper-umap-features-{corpus.digest[:16]}.npy"
-    if target.is_file():
-        X = np.load(target)
-    else:
-        paths = [str(corpus.root / p) for p in index.path]
-        X = np.stack(Parallel(n_jobs=2, batch_size=64)(delayed(_paper_features_of)(p) for p in paths))
-        with atomic_path(target) as tmp, open(tmp, "wb") as handle:
-            np.save(handle, X)
-    labels = {name: index[name].to_numpy() for name in LABELS}
+    X = np.asarray(umap_inputs(corpus, progress=False), dtype=np.float32)
+    labels = {name: corpus.index[name].to_numpy() for name in LABELS}
     return X, labels, corpus.label
 
 
