@@ -1,0 +1,57 @@
+"""Chapter 4's tables: the three readings of a fold, the optimism of test-fold selection, deviations."""
+
+import pandas as pd
+import pytest
+
+from spoken100.baselines import report
+
+
+def _table():
+    rows = []
+    for fold, (val_sel, test_sel) in enumerate([(0.50, 0.60), (0.40, 0.45), (0.70, 0.70)], start=1):
+        rows.append({"model": "cnn_2d", "title": "CNN-2D", "task": "number", "fold": fold, "protocol": "honest",
+                     "accuracy": val_sel, "val_selected_accuracy": val_sel, "test_selected_accuracy": test_sel,
+                     "chance": 0.01})  # fmt: skip
+        rows.append({"model": "cnn_2d", "title": "CNN-2D", "task": "number", "fold": fold, "protocol": "paper",
+                     "accuracy": test_sel + 0.05, "val_selected_accuracy": None,
+                     "test_selected_accuracy": test_sel + 0.05, "chance": 0.01})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_long_results_and_summary():
+    long = report.long_results(_table())
+    assert sorted(long.setting.unique()) == sorted(report.SETTINGS)
+    summary = report.summary(long)
+    honest = summary[summary.setting == report.HONEST].iloc[0]
+    assert honest["mean"] == pytest.approx(0.5333333)
+    assert honest["n"] == 3
+
+
+def test_protocol_gap_is_the_paired_difference_on_identical_runs():
+    gap = report.protocol_gap(report.long_results(_table())).iloc[0]
+    assert gap["optimism"] == pytest.approx((0.10 + 0.05 + 0.0) / 3)
+    assert gap["folds"] == 3
+
+
+def test_paper_comparison_labels_corpus_and_folds():
+    summary = report.summary(report.long_results(_table()))
+    table = report.paper_comparison(summary, "the stand-in", 8)
+    row = table.iloc[0]
+    assert row["paper (SpokeN-100, 8 folds, paper protocol)"] == "56.51 ± 5.38 %"
+    assert "(3/8 folds)" in row["this build: honest"]
+    assert "the stand-in" in table.attrs["note"]
+
+
+class _Corpus:
+    kind, subset, speakers = "standin", False, list(range(32))
+
+
+def test_deviations_are_computed_from_the_settings():
+    text = report.deviations(models=["cnn_effnet", "rnn"], protocols=["honest"], folds_run=1, n_folds_total=8,
+                             epochs=6, max_batches={"rnn": 60}, model_options={"rnn": {"width": 0.25}},
+                             corpus=_Corpus())  # fmt: skip
+    assert "1 of 8 folds" in text and "6 epochs" in text and "`width=0.25`" in text
+    assert "at most 60 training batches" in text and "from scratch" in text and "no paper-protocol runs" in text
+    paper_like = report.deviations(models=["cnn_2d"], protocols=["paper", "honest"], folds_run=8, n_folds_total=8,
+                                   epochs=75, max_batches={}, model_options={}, corpus=_Corpus())  # fmt: skip
+    assert "folds" not in paper_like and "epochs" not in paper_like
