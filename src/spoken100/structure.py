@@ -35,6 +35,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from spoken100.embedding import embed_cached
+from spoken100.memo import memoize
 
 TRUST_NEIGHBORS = 15  # UMAP's default neighbourhood size
 
@@ -186,6 +187,7 @@ def trustworthiness(
     return float(sk_trustworthiness(X[rows], Z[rows], n_neighbors=n_neighbors))
 
 
+@memoize
 def structure_table(
     spaces: Mapping[str, np.ndarray],
     X_original: np.ndarray,

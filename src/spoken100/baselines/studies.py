@@ -19,6 +19,7 @@ from spoken100.baselines.inputs import corpus_inputs, targets
 from spoken100.baselines.models import BASELINES
 from spoken100.baselines.robustness import inputs_pad_crop, noisy_inputs
 from spoken100.baselines.train import RunResult, data_key, load_model, predict, train_run
+from spoken100.memo import memoize
 
 
 def find_run(results: Sequence[RunResult], model: str, task: str, protocol: str = "honest") -> RunResult | None:
@@ -64,6 +65,7 @@ def train_augmented(
     return train_run(replace(spec, data_key=key), X_all, y_all, speakers_all, progress=progress)
 
 
+@memoize
 def noise_study(
     corpus,
     result: RunResult,
