@@ -146,6 +146,15 @@ def results_table(results: Sequence[RunResult]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def epochs_for(epochs: int | dict[str, int], model: str) -> int:
+    """The number of epochs for ``model``: ``epochs`` itself, or its entry (else ``"default"``) in a dict."""
+    if isinstance(epochs, dict):
+        if model not in epochs and "default" not in epochs:
+            raise TrainingError(f"epochs has no entry for {model!r} and no 'default'")
+        return int(epochs.get(model, epochs.get("default")))
+    return int(epochs)
+
+
 def corpus_folds(corpus, n_folds: int = 8) -> tuple[list[Fold], str]:
     """The cross-validation folds for ``corpus`` and a sentence saying where they come from.
 
@@ -176,7 +185,7 @@ def cross_validate(
     protocols: Sequence[str],
     folds: Sequence[int] | None,
     n_folds: int = 8,
-    epochs: int,
+    epochs: int | dict[str, int],
     n_val_speakers: int = 4,
     max_batches: dict[str, int | None] | None = None,
     model_options: dict[str, dict] | None = None,
@@ -188,7 +197,8 @@ def cross_validate(
 ) -> tuple[pd.DataFrame, list[RunResult], dict]:
     """Train and evaluate the baselines on ``corpus`` as a profile asks; return the results table.
 
-    folds: which folds to run (1-based), ``None`` for all. max_batches: per model, a cap on the
+    folds: which folds to run (1-based), ``None`` for all. epochs: one number for every model, or
+    one per model (a ``"default"`` key for the rest). max_batches: per model, a cap on the
     training batches per epoch (``None``: every batch). Returns ``(table, results, context)`` where
     context holds the inputs, labels, speakers, folds and a statement of the split's source, for
     the chapter's later sections.
@@ -205,7 +215,8 @@ def cross_validate(
     specs: list[RunSpec] = []
     for model in models:
         specs += plan_runs(
-            [model], tasks, chosen, protocols, epochs=epochs, genders=genders, corpus_digest=corpus.digest,
+            [model], tasks, chosen, protocols, epochs=epochs_for(epochs, model), genders=genders,
+            corpus_digest=corpus.digest,
             n_val_speakers=n_val_speakers, max_batches=(max_batches or {}).get(model), seed=seed,
             model_options=model_options, speakers_present=sorted(set(speakers)),
         )  # fmt: skip

@@ -184,7 +184,7 @@ def deviations(
     protocols: Sequence[str],
     folds_run: int,
     n_folds_total: int,
-    epochs: int,
+    epochs: int | dict[str, int],
     max_batches: dict[str, int | None],
     model_options: dict[str, dict],
     corpus,
@@ -197,7 +197,13 @@ def deviations(
         items.append(f"a subset of {len(corpus.speakers)} speakers is used")
     if folds_run < 8 or n_folds_total != 8:
         items.append(f"{folds_run} of {n_folds_total} folds are run (paper: all 8 folds)")
-    if epochs != 75:
+    if isinstance(epochs, dict):
+        from spoken100.baselines.experiment import epochs_for
+
+        for model in models:
+            if epochs_for(epochs, model) != 75:
+                items.append(f"{BASELINES[model].title}: {epochs_for(epochs, model)} epochs per run (paper: 75)")
+    elif epochs != 75:
         items.append(
             f"{epochs} epochs per run (paper: 75; the learning-rate steps at epochs 25/30/50/70 are not reached)"
         )
