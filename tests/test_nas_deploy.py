@@ -1,0 +1,205 @@
+"""Deployment: C-array export, bit-exactness of TFLite Micro, the deployment report, tables and figures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from spoken100.nas import deploy
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    """A small untrained genome model and its int8 conversion (noise calibration, as the paper)."""
+    pytest.importorskip("tensorflow")
+    pytest.importorskip("tflite_micro")
+    from spoken100.nas import tflite
+    from spoken100.nas.build import build_model
+    from spoken100.nas.genome import Block, DenseLayer, Genome, Head, Preprocessing
+
+    genome = Genome(
+        preprocessing=Preprocessing(n_fft=64, hop_length=256, n_mels=16),
+        blocks=(Block("conv", 6, 3, 2, pool="max", pool_size=2),),
+        head=Head("avg", 0.0, (DenseLayer(24),)),
+        n_classes=4,
+    )
+    model = build_model(genome, seed=1)
+    return model, tflite.to_int8(model, tflite.noise_dataset(n=8))
+
+
+def _clips(n: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.arange(8000) / 8000
+    f0 = rng.uniform(100, 300, size=(n, 1))
+    return (0.4 * np.sin(2 * np.pi * f0 * t) + 0.02 * rng.standard_normal((n, 8000))).astype(np.float32)
+
+
+# ---- C array -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("size", [0, 1, 12, 1001])
+def test_c_array_round_trips(tmp_path, size):
+    data = np.random.default_rng(size).integers(0, 256, size).astype(np.uint8).tobytes()
+    cc, h = deploy.export_c_array(data, tmp_path / "out")
+    assert (cc.name, h.name) == ("model_data.cc", "model_data.h")
+    assert deploy.read_c_array(cc) == data
+    source, header = cc.read_text(), h.read_text()
+    assert "alignas(16) const unsigned char g_model[] = {" in source
+    assert f"const unsigned int g_model_len = {size};" in source
+    assert '#include "model_data.h"' in source
+    assert "extern const unsigned char g_model[];" in header and "extern const unsigned int g_model_len;" in header
+    assert "#ifndef MODEL_DATA_H_" in header and header.rstrip().endswith("MODEL_DATA_H_")
+    assert all(len(line.split(",")) <= 13 for line in source.splitlines() if line.startswith("  0x"))
+
+
+def test_c_array_names_and_length_are_checked(tmp_path):
+    cc, h = deploy.export_c_array(b"\x01\x02\x03", tmp_path, name="g_clip", stem="clip_data")
+    assert (cc.name, h.name) == ("clip_data.cc", "clip_data.h") and "g_clip_len = 3;" in cc.read_text()
+    with pytest.raises(ValueError, match="C identifier"):
+        deploy.export_c_array(b"\x00", tmp_path, name="2bad-name")
+    cc.write_text(cc.read_text().replace("g_clip_len = 3", "g_clip_len = 4"))
+    with pytest.raises(ValueError, match="length constant"):
+        deploy.read_c_array(cc)
+
+
+def test_op_resolver_code_names_tflm_methods():
+    code = deploy.op_resolver_code(["SOFTMAX", "CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D", "FULLY_CONNECTED",
+                                    "REDUCE_MAX", "CONV_2D"])  # fmt: skip
+    lines = code.splitlines()
+    assert lines[0] == "static tflite::MicroMutableOpResolver<6> resolver;"
+    assert lines[1:] == [
+        "resolver.AddConv2D();",
+        "resolver.AddDepthwiseConv2D();",
+        "resolver.AddFullyConnected();",
+        "resolver.AddMaxPool2D();",
+        "resolver.AddReduceMax();",
+        "resolver.AddSoftmax();",
+    ]
+
+
+# ---- bit-exactness -----------------------------------------------------------------------------
+def test_compare_outputs_counts_differences():
+    a = np.array([[1, 2, 3], [4, 5, 6]], dtype=np.int8)
+    same = deploy.compare_outputs(a, a.copy())
+    assert same.bit_exact and same.n == 2 and same.max_abs_diff == 0 and same.argmax_agreement == 1.0
+    b = a.copy()
+    b[1, 0] = 7  # one value of the second clip differs by 3 steps, and its argmax changes
+    diff = deploy.compare_outputs(a, b)
+    assert not diff.bit_exact and diff.n_identical == 1 and diff.max_abs_diff == 3 and diff.argmax_agreement == 0.5
+    assert "1 of 2 clips differ" in str(diff) and diff.differing == (1,)
+    with pytest.raises(ValueError, match="raw integer"):
+        deploy.compare_outputs(a.astype(np.float32), a.astype(np.float32))
+    with pytest.raises(ValueError, match="shapes differ"):
+        deploy.compare_outputs(a, a[:1])
+
+
+def test_bit_exactness_on_a_tiny_model(tiny):
+    _, model_bytes = tiny
+    check = deploy.bit_exactness(model_bytes, _clips(3))
+    assert check.n == 3
+    assert check.bit_exact, str(check)
+
+
+def test_first_divergence_finds_the_layer(tiny, monkeypatch):
+    from spoken100.nas import tflite
+
+    model, _ = tiny
+    x = _clips(2, seed=4)
+    assert (
+        deploy.first_divergence(model, x, tflite.noise_dataset(n=4), isolated=False) is None
+    )  # bit-exact: one conversion
+    run_tflm = tflite.run_tflm
+
+    def perturbed(model_bytes, x, **kwargs):  # pretend TFLite Micro's dense layers round differently
+        out = run_tflm(model_bytes, x, **kwargs)
+        if out.shape[-1] in (24, 4):  # the outputs of head_dense0 (24 units) and of head_out (4 classes)
+            out = out.copy()
+            out[0, 0] = out[0, 0] + 1 if out[0, 0] < 127 else out[0, 0] - 1
+        return out
+
+    monkeypatch.setattr(tflite, "run_tflm", perturbed)
+    found = deploy.first_divergence(model, x, tflite.noise_dataset(n=4), isolated=False)
+    assert found["name"] == "head_dense0" and found["op"] == "FULLY_CONNECTED" and found["kind"] == "Dense"
+    assert (found["clips_differing"], found["clips"], found["max_abs_diff"]) == (1, 2, 1)
+    assert found["conversions"] <= 1 + int(np.ceil(np.log2(len(model.layers))))
+
+
+# ---- the report --------------------------------------------------------------------------------
+def test_deployment_report(tiny):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from spoken100.nas import costs, tflite
+
+    model, _ = tiny
+    X = _clips(6, seed=1)
+    y = np.array([0, 1, 2, 3, 0, 1])
+    rep = deploy.deployment_report(model, X, y, tflite.noise_dataset(n=8), "tiny", task="language", n_tflm=4)
+    assert rep.n_test == 6 and rep.n_tflm == 4 and rep.exactness.n == 4
+    assert rep.exactness.bit_exact and rep.differing_clips().size == 0
+    assert rep.tflm_indices.tolist() == [0, 2, 3, 5]
+    for acc in (rep.float_accuracy, rep.int8_accuracy, rep.tflm_accuracy, rep.agreement):
+        assert 0.0 <= acc <= 1.0
+    assert rep.costs.model_bytes == len(rep.tflite)
+    assert rep.costs.flash_bytes == len(rep.tflite) + costs.FLASH_OVERHEAD_BYTES
+    assert rep.costs.arena_bytes == rep.arena["total"] > 0
+    assert rep.costs.latency_s.low < rep.costs.latency_s.central < rep.costs.latency_s.high
+    assert rep.fits and rep.io["input"]["shape"] == (1, 8000)
+    assert set(rep.ops) <= {op for op, s in tflite.INT8_OP_SUPPORT.items() if s.startswith("ok")}
+    row = rep.row()
+    assert row["model"] == "tiny" and row["bit_exact"] and row["ram_fraction"] < 1
+    assert rep.to_dict()["io"]["input"]["dtype"] == "int8"
+
+    table = deploy.deployment_table([rep])
+    assert table.loc[0, "TFLM = ref (bit-exact)"] == "yes" and "latency ms (estimate)" in table
+    assert deploy.deployment_table([rep], readable=False).loc[0, "flash_bytes"] == rep.costs.flash_bytes
+    ops = deploy.op_table([rep])
+    assert set(ops.op) == set(rep.ops) and (ops["ran here"] == "yes").all() and (ops["tiny"] == "✓").all()
+    assert ops.set_index("op").loc["CONV_2D", "resolver call"] == "AddConv2D()"
+    assert deploy.exactness_table([rep]).loc[0, "first differing layer"] == "-"
+    found = deploy.findings([rep], {})
+    assert found["n_bit_exact"] == 1 and found["max_differing_pct"] == 0.0 and found["divergence_ops"] == "none located"
+    assert found["best_language_model"] == "tiny" and found["best_number_model"] == "none"
+    assert found["latency_low_ms"] < found["latency_high_ms"] and 0 < found["max_ram_pct"] < 100
+
+    for figure in (deploy.memory_figure([rep, rep]), deploy.cost_band_figure([rep])):
+        assert len(figure.axes) == 2
+        matplotlib.pyplot.close(figure)
+
+
+def test_firmware_bundle(tiny, tmp_path):
+    from types import SimpleNamespace
+
+    from spoken100.nas import tflite
+
+    _, model_bytes = tiny
+    io = tflite.io_details(model_bytes)
+    fake = SimpleNamespace(tflite=model_bytes, ops=tflite.model_ops(model_bytes), io=io)
+    clip = _clips(1, seed=5)[0]
+    paths = deploy.export_firmware_bundle(fake, tmp_path / "fw", clip=clip)
+    assert paths["model"].read_bytes() == model_bytes == deploy.read_c_array(paths["model_cc"])
+    q = tflite.quantize_input(clip, io["input"]["scale"], io["input"]["zero_point"])
+    assert deploy.read_c_array(paths["clip_cc"]) == q.tobytes()
+    expected = [int(v) for v in paths["expected"].read_text().split()]
+    assert expected == tflite.run_tflite(model_bytes, clip[None], dequantize=False)[0].tolist()
+    assert paths["resolver"].read_text().startswith("static tflite::MicroMutableOpResolver<")
+
+
+def test_report_refuses_mismatched_labels(tiny):
+    model, _ = tiny
+    with pytest.raises(ValueError, match="labels"):
+        deploy.deployment_report(model, _clips(3), np.zeros(2, dtype=int), None, "tiny")
+
+
+def test_spread_indices_cover_the_range():
+    assert deploy.spread_indices(10, None).tolist() == list(range(10))
+    assert deploy.spread_indices(10, 20).tolist() == list(range(10))
+    picked = deploy.spread_indices(1600, 5)
+    assert picked.tolist() == [0, 400, 800, 1199, 1599]
+    with pytest.raises(ValueError):
+        deploy.spread_indices(10, 0)
+
+
+def test_model_source_seam():
+    with pytest.raises(NotImplementedError, match="run_search"):
+        deploy.picked_models(None, models_from="search")
+    with pytest.raises(ValueError, match="models_from"):
+        deploy.picked_models(None, models_from="zoo")
