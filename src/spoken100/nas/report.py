@@ -1,0 +1,349 @@
+"""Tables and figures of the EvoNAS chapter: search progress, Pareto fronts, picks, the paper beside us.
+
+Everything here reads finished :class:`~spoken100.nas.search.SearchResult` objects and the tables of
+:func:`~spoken100.nas.search.evaluate_published`; nothing trains and nothing imports TensorFlow.
+
+The paper's own EvoNAS figures are the constants in :data:`PAPER_FIGURES`, each with its source and
+the corpus it was measured on. They come from the real recordings and the paper's protocol (8-fold
+cross-validation, epoch chosen on the test fold, latency measured on the board); this build's
+numbers come from the corpus named on the page and a short training proxy, and the two are never
+mixed in one column.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from spoken100.nas.search import ROLE_VARIANTS, ROLES, SearchResult
+
+TASK_TITLES = {"language": "language (4 classes)", "number": "number (100 classes)"}
+PAPER_CORPUS = "SpokeN-100 recordings (ElevenLabs voices), the paper's 8-fold cross-validation"
+_REPO = "companion repository, notebooks/baselines.ipynb: mean ± population SD over 8 folds (paper-facts §4.4)"
+_SUMMARY = (
+    "the paper's results as quoted by a paper-summary service; the paper's tables were not reachable (paper-facts §9)"
+)
+
+#: The paper's published EvoNAS figures (accuracy in %, latency in ms measured on the nRF52840).
+#: ``role`` is ``"not stated"`` where the source does not say which model a figure belongs to.
+PAPER_FIGURES: tuple[dict[str, Any], ...] = (
+    {"task": "number", "role": "most accurate", "accuracy_pct": 17.47, "sd_pct": 2.47, "latency_ms": None,
+     "source": _REPO, "corpus": PAPER_CORPUS},
+    {"task": "number", "role": "fastest", "accuracy_pct": 2.18, "sd_pct": 0.31, "latency_ms": None,
+     "source": _REPO, "corpus": PAPER_CORPUS},
+    {"task": "number", "role": "fittest", "accuracy_pct": 13.63, "sd_pct": 2.00, "latency_ms": None,
+     "source": _REPO, "corpus": PAPER_CORPUS},
+    {"task": "number", "role": "fittest", "accuracy_pct": 12.6, "sd_pct": None, "latency_ms": 368.0,
+     "source": _SUMMARY, "corpus": PAPER_CORPUS},
+    {"task": "language", "role": "not stated", "accuracy_pct": 81.3, "sd_pct": None, "latency_ms": None,
+     "source": _SUMMARY + "; 'EvoNAS models deployable on the microcontroller', which model is not said",
+     "corpus": PAPER_CORPUS},
+)  # fmt: skip
+
+_ROLE_MARKERS = {"most accurate": "^", "fastest": ">", "fittest": "D"}
+_ROLE_COLOURS = {"most accurate": "#0072B2", "fastest": "#009E73", "fittest": "#D55E00"}
+
+
+def paper_figures() -> pd.DataFrame:
+    """:data:`PAPER_FIGURES` as a table."""
+    return pd.DataFrame(list(PAPER_FIGURES))
+
+
+# ---- tables ---------------------------------------------------------------------------------------
+def _cost_columns(table: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame(index=table.index)
+    out["architecture"] = table["description"]
+    out["val. accuracy %"] = 100 * table["val_accuracy"].astype(float)
+    if "val_accuracy_int8" in table and table["val_accuracy_int8"].notna().any():
+        out["val. accuracy int8 %"] = 100 * table["val_accuracy_int8"].astype(float)
+    out["latency ms (band)"] = [
+        "–" if not _finite(c) else f"{c:.0f} ({lo:.0f}–{hi:.0f})"
+        for c, lo, hi in zip(table["latency_ms"], table["latency_ms_low"], table["latency_ms_high"], strict=True)
+    ]
+    out["energy mJ"] = table["energy_mj"].astype(float)
+    out["flash kB"] = table["flash_bytes"].astype(float) / 1000
+    out["RAM kB"] = table["ram_bytes"].astype(float) / 1000
+    out["MACs (M)"] = table["macs"].astype(float) / 1e6
+    out["params"] = table["n_params"]
+    out["fitness"] = table["fitness"].astype(float)
+    return out
+
+
+def _finite(value: Any) -> bool:
+    try:
+        return value is not None and math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def picks_table(results: Mapping[str, SearchResult]) -> pd.DataFrame:
+    """The most accurate, fastest and fittest pick of every task, with their costs and architecture."""
+    parts = []
+    for task, result in results.items():
+        if result.picks.empty:
+            continue
+        picks = result.picks.reset_index()
+        table = _cost_columns(picks)
+        table.insert(0, "task", task)
+        table.insert(1, "pick", picks["role"])
+        table.insert(2, "genome", picks["genome_id"])
+        parts.append(table)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def published_table(published: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """The paper's architectures as evaluated in this build (one row per published model)."""
+    parts = []
+    for task, table in published.items():
+        t = _cost_columns(table)
+        t.insert(0, "task", task)
+        t.insert(1, "paper model", table["model"])
+        t["feasible"] = table["feasible"]
+        t["reason"] = table["reason"].fillna("")
+        parts.append(t)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def infeasible_table(results: Mapping[str, SearchResult]) -> pd.DataFrame:
+    """Every infeasible candidate with the stage that failed and why."""
+    parts = []
+    for task, result in results.items():
+        bad = result.candidates[~result.candidates.feasible.astype(bool)]
+        columns = {"task": task, "generation": bad.generation, "genome": bad.genome_id, "stage": bad.stage,
+                   "reason": bad.reason, "architecture": bad.description}  # fmt: skip
+        parts.append(pd.DataFrame(columns))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _published_row(published: pd.DataFrame | None, variant: str) -> pd.Series | None:
+    if published is None or published.empty:
+        return None
+    rows = published[published.variant == variant]
+    return rows.iloc[0] if len(rows) else None
+
+
+def paper_comparison(
+    results: Mapping[str, SearchResult], published: Mapping[str, pd.DataFrame], corpus_label: str
+) -> pd.DataFrame:
+    """The paper's published figures beside this build's, one row per task and model role.
+
+    Columns: the paper's figure with its source and corpus; the paper's architecture trained and
+    measured with this build's protocol; this build's pick for the same role. Accuracies in %.
+    A paper figure whose model is not stated gets a row of its own.
+    """
+    rows = []
+    figures = paper_figures()
+    for task in results:
+        for role in ROLES:
+            result = results[task]
+            ours = result.picks.loc[role] if role in result.picks.index else None
+            theirs = _published_row(published.get(task), ROLE_VARIANTS[role])
+            paper = figures[(figures.task == task) & (figures.role == role)]
+            rows.append({
+                "task": task,
+                "model": role,
+                "paper: accuracy %": "; ".join(_paper_text(f) for _, f in paper.iterrows()) or "not published",
+                "paper: source": "; ".join(paper.source) if len(paper) else "",
+                "paper: corpus": PAPER_CORPUS if len(paper) else "",
+                "paper architecture, this build: val. accuracy %": _pct(theirs, "val_accuracy"),
+                "paper architecture, this build: latency ms": _num(theirs, "latency_ms"),
+                "our search, this build: val. accuracy %": _pct(ours, "val_accuracy"),
+                "our search, this build: latency ms": _num(ours, "latency_ms"),
+                "this build: corpus": corpus_label,
+            })  # fmt: skip
+        for _, f in figures[(figures.task == task) & (figures.role == "not stated")].iterrows():
+            rows.append({"task": task, "model": "EvoNAS model (not stated)", "paper: accuracy %": _paper_text(f),
+                         "paper: source": f.source, "paper: corpus": f.corpus,
+                         "this build: corpus": corpus_label})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _paper_text(f: pd.Series) -> str:
+    text = f"{f.accuracy_pct:.2f}".rstrip("0").rstrip(".")
+    if _finite(f.sd_pct):
+        text += f" ± {f.sd_pct:.2f}"
+    if _finite(f.latency_ms):
+        text += f" at {f.latency_ms:.0f} ms (measured)"
+    return text
+
+
+def _pct(row: pd.Series | None, column: str) -> float:
+    return float("nan") if row is None or not _finite(row[column]) else 100 * float(row[column])
+
+
+def _num(row: pd.Series | None, column: str) -> float:
+    return float("nan") if row is None or not _finite(row[column]) else float(row[column])
+
+
+def dominance(
+    results: Mapping[str, SearchResult], published: Mapping[str, pd.DataFrame], reference: str = "fittest"
+) -> pd.DataFrame:
+    """Did the search find a model that dominates the paper's ``reference`` architecture, per task?
+
+    A searched candidate dominates when it is feasible and has at least the reference's validation
+    accuracy at no more estimated latency and no more flash, all under this build's protocol (the
+    reference is trained and measured exactly like the candidates). ``reached`` is ``False`` when
+    the reference was not evaluated or is infeasible. The best dominating candidate is the most
+    accurate one (then the fastest); ``best improves`` says in which objectives it is strictly
+    better (an accuracy gain alone may be training noise: the validation clips are a sample).
+    """
+    rows = []
+    for task, result in results.items():
+        ref = _published_row(published.get(task), reference)
+        row: dict[str, Any] = {"task": task, "reference": f"paper's {reference}"}
+        if ref is None or not bool(ref["feasible"]):
+            note = "the reference was not evaluated" if ref is None else f"reference infeasible: {ref['reason']}"
+            rows.append({**row, "reached": False, "n_dominating": 0, "note": note})
+            continue
+        c = result.candidates
+        mask = (
+            c.feasible.astype(bool)
+            & (c.val_accuracy >= ref["val_accuracy"])
+            & (c.latency_ms <= ref["latency_ms"])
+            & (c.flash_bytes <= ref["flash_bytes"])
+            & (c.genome_id != ref["genome_id"])
+        )
+        winners = c[mask].sort_values(["val_accuracy", "latency_ms", "flash_bytes"], ascending=[False, True, True])
+        row.update({
+            "reached": bool(len(winners)),
+            "n_dominating": int(len(winners)),
+            "reference val. accuracy %": 100 * float(ref["val_accuracy"]),
+            "reference latency ms": float(ref["latency_ms"]),
+            "reference flash kB": float(ref["flash_bytes"]) / 1000,
+        })  # fmt: skip
+        if len(winners):
+            best = winners.iloc[0]
+            row.update({
+                "best genome": best.genome_id,
+                "best val. accuracy %": 100 * float(best.val_accuracy),
+                "best latency ms": float(best.latency_ms),
+                "best flash kB": float(best.flash_bytes) / 1000,
+                "best architecture": best.description,
+                "best improves": ", ".join(name for name, better in (
+                    ("accuracy", best.val_accuracy > ref["val_accuracy"]),
+                    ("latency", best.latency_ms < ref["latency_ms"]),
+                    ("flash", best.flash_bytes < ref["flash_bytes"])) if better) or "nothing (ties)",
+            })  # fmt: skip
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def protocol_text(result: SearchResult) -> str:
+    """A Markdown paragraph stating the split, the training proxy and the search sizes of ``result``."""
+    c = result.config
+    s = result.split
+    clips = s.get("clips", {})
+    train_clips = "all" if c.max_train_clips is None else f"at most {c.max_train_clips:,} (class-balanced)"
+    val_clips = "all" if c.max_val_clips is None else f"at most {c.max_val_clips:,} (class-balanced)"
+    start = (f"the paper's three architectures and {c.n_initial - 3} random genomes (warm start)" if c.warm_start
+             else f"{c.n_initial} random genomes")  # fmt: skip
+    return (
+        f"**{TASK_TITLES.get(c.task, c.task)}.** Speakers: {s.get('source', '')}; "
+        f"{len(s['fit_speakers'])} fit speakers ({clips.get('fit', 0):,} clips, of which {train_clips} are used), "
+        f"{len(s['val_speakers'])} validation speakers ({clips.get('val', 0):,} clips, {val_clips} scored) and "
+        f"{len(s['test_speakers'])} held-out test speakers ({clips.get('test', 0):,} clips, not used here). "
+        f"Training proxy: {c.epochs} epoch(s), batch {c.batch_size}, Adam with the lab's schedule "
+        f"(0.01 for the first 4 epochs), batch-norm statistics re-estimated on {c.recalibrate_clips} clips, "
+        f"clips peak-normalised. int8 conversion calibrated on {c.n_calibration} real clips. "
+        f"Search: {start}, then {c.generations - 1} generation(s) of {c.lam} children, "
+        f"{c.mu} survivors (NSGA-II), seed {c.seed}; {len(result.candidates)} candidates evaluated in "
+        f"{result.seconds:.0f} s."
+    )
+
+
+# ---- figures --------------------------------------------------------------------------------------
+def progress_figure(results: Mapping[str, SearchResult]) -> plt.Figure:
+    """Best and median validation accuracy and fitness of the survivors, per generation and task."""
+    tasks = list(results)
+    fig, axes = plt.subplots(2, len(tasks), figsize=(4.6 * len(tasks), 5.2), squeeze=False, sharex="col")
+    for j, task in enumerate(tasks):
+        h = results[task].history
+        for i, (metric, label, scale) in enumerate((("val_accuracy", "val. accuracy (%)", 100),
+                                                     ("fitness", "lab fitness", 1))):  # fmt: skip
+            ax = axes[i, j]
+            ax.plot(h.generation, scale * h[f"best_{metric}"], marker="o", label="best")
+            ax.plot(h.generation, scale * h[f"median_{metric}"], marker="s", ls="--", label="median")
+            ax.set(ylabel=label)
+            if i == 0:
+                ax.set_title(TASK_TITLES.get(task, task))
+                ax.axhline(100 / results[task].config.n_classes, color="grey", lw=0.8, ls=":")
+            ax.set_xlabel("generation" if i == 1 else "")
+            ax.xaxis.get_major_locator().set_params(integer=True)
+        axes[0, j].legend(frameon=False, fontsize=8)
+    fig.suptitle("EvoNAS progress: the survivors of each generation (dotted: chance)")
+    fig.tight_layout()
+    return fig
+
+
+def _sizes(flash_bytes: pd.Series | np.ndarray) -> np.ndarray:
+    return 15 + 185 * (np.asarray(flash_bytes, dtype=float) / 1e6)
+
+
+def pareto_figure(results: Mapping[str, SearchResult], published: Mapping[str, pd.DataFrame]) -> plt.Figure:
+    """Validation accuracy against estimated latency, marker area growing with flash, per task.
+
+    Grey: every feasible candidate; black: the Pareto front (accuracy, latency, flash) drawn as
+    the accuracy-latency staircase of its members; coloured outlines: the three picks; stars: the
+    paper's three architectures trained and measured the same way, with the central latency and
+    its band (horizontal bar).
+    """
+    tasks = list(results)
+    fig, axes = plt.subplots(1, len(tasks), figsize=(5.6 * len(tasks), 4.4), squeeze=False)
+    for ax, task in zip(axes[0], tasks, strict=True):
+        result = results[task]
+        c = result.candidates[result.candidates.feasible.astype(bool)]
+        ax.scatter(c.latency_ms, 100 * c.val_accuracy, s=_sizes(c.flash_bytes), color="0.75", edgecolor="0.5",
+                   lw=0.3, label="candidates", zorder=1)  # fmt: skip
+        front = c[c.on_front].sort_values("latency_ms")
+        if len(front):
+            best = np.maximum.accumulate(front.val_accuracy.to_numpy())
+            ax.step(front.latency_ms, 100 * best, where="post", color="black", lw=1, zorder=2)
+            ax.scatter(front.latency_ms, 100 * front.val_accuracy, s=_sizes(front.flash_bytes), color="black",
+                       label="Pareto front", zorder=3)  # fmt: skip
+        for role, row in result.picks.iterrows():
+            ax.scatter([row.latency_ms], [100 * row.val_accuracy], s=_sizes([row.flash_bytes]) * 2.2,
+                       facecolor="none", edgecolor=_ROLE_COLOURS[role], lw=1.8, marker=_ROLE_MARKERS[role],
+                       label=f"our {role}", zorder=4)  # fmt: skip
+        table = published.get(task)
+        if table is not None:
+            for _, row in table[table.feasible.astype(bool)].iterrows():
+                colour = _ROLE_COLOURS[{v: r for r, v in ROLE_VARIANTS.items()}[row.variant]]
+                ax.errorbar([row.latency_ms], [100 * row.val_accuracy],
+                            xerr=[[row.latency_ms - row.latency_ms_low], [row.latency_ms_high - row.latency_ms]],
+                            fmt="none", ecolor=colour, lw=1, zorder=4)  # fmt: skip
+                ax.scatter([row.latency_ms], [100 * row.val_accuracy], s=_sizes([row.flash_bytes]) * 2.2,
+                           marker="*", color=colour, edgecolor="black", lw=0.5, label=f"paper's {row.variant}",
+                           zorder=5)  # fmt: skip
+        ax.axhline(100 / result.config.n_classes, color="grey", lw=0.8, ls=":")
+        ax.set_xscale("log")
+        ax.set(xlabel="estimated latency on the nRF52840 (ms, central; log)", ylabel="val. accuracy (%)",
+               title=TASK_TITLES.get(task, task))  # fmt: skip
+    handles: dict[str, Any] = {}
+    for ax in axes[0]:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, handle)
+    fig.suptitle("Accuracy against latency; marker area grows with flash; dotted: chance")
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=4, fontsize=8, frameon=False,
+               markerscale=0.6)  # fmt: skip
+    return fig
+
+
+__all__ = [
+    "PAPER_CORPUS",
+    "PAPER_FIGURES",
+    "dominance",
+    "infeasible_table",
+    "paper_comparison",
+    "paper_figures",
+    "pareto_figure",
+    "picks_table",
+    "progress_figure",
+    "protocol_text",
+    "published_table",
+]

@@ -1,0 +1,113 @@
+"""Training one EvoNAS candidate: determinism, the cache, test scoring, and the data helpers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from spoken100.nas.genome import Block, Genome, Head, Preprocessing
+from spoken100.nas.train import (
+    LAB_SCHEDULE,
+    TrainingError,
+    balanced_subset,
+    learning_rate,
+    peak_normalize,
+    rows_of,
+)
+
+#: A small, quick genome: 21 frames x 32 mels, one strided conv with batch norm, no dense layers.
+TINY = Genome(
+    preprocessing=Preprocessing(n_fft=128, hop_length=384, n_mels=32),
+    blocks=(Block("conv", 4, 3, 2, batch_norm=True, relu=True),),
+    head=Head("avg", 0.0, ()),
+    n_classes=4,
+)
+SPEAKERS = ("s0", "s1", "s2", "s3", "s4", "s5")
+
+
+def synthetic(n_per: int = 6, n_classes: int = 4, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Harmonic tones whose pitch depends on the class (and a little on the speaker), plus noise."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(8000) / 8000
+    X, y, who = [], [], []
+    for s, speaker in enumerate(SPEAKERS):
+        for c in range(n_classes):
+            for _ in range(n_per):
+                f0 = 140 + 70 * c + 6 * s + rng.uniform(-4, 4)
+                x = sum(np.sin(2 * np.pi * f0 * h * t) / h for h in range(1, 5)) * np.hanning(8000)
+                X.append(0.3 * x + 0.01 * rng.standard_normal(8000))
+                y.append(c)
+                who.append(speaker)
+    return np.asarray(X, np.float32), np.asarray(y), np.asarray(who)
+
+
+def test_helpers():
+    x = np.array([[0.0, 0.5, -0.25], [0.0, 0.0, 0.0]], np.float32)
+    np.testing.assert_allclose(peak_normalize(x), [[0.0, 1.0, -0.5], [0.0, 0.0, 0.0]])
+    assert [learning_rate(e) for e in (0, 3, 4, 6, 7, 50)] == [0.01, 0.01, 0.001, 0.001, 0.0001, 0.0001]
+    assert LAB_SCHEDULE[0] == (4, 0.01)
+    y = np.repeat(np.arange(4), 10)
+    rows = balanced_subset(np.arange(40), y, 8, seed=0)
+    assert len(rows) == 8 and np.all(np.diff(rows) > 0) and np.bincount(y[rows]).tolist() == [2, 2, 2, 2]
+    np.testing.assert_array_equal(rows, balanced_subset(np.arange(40), y, 8, seed=0))
+    assert len(balanced_subset(np.arange(40), y, None, seed=0)) == 40
+    assert rows_of(np.array(["a", "b", "a"]), ["a"]).tolist() == [0, 2]
+
+
+def test_refuses_bad_splits():
+    pytest.importorskip("tensorflow")
+    from spoken100.nas.train import train_genome
+
+    X, y, who = synthetic(n_per=1)
+    with pytest.raises(TrainingError, match="disjoint"):
+        train_genome(TINY, X, y, who, ["s0", "s1"], ["s1"], epochs=1)
+    with pytest.raises(TrainingError, match="no clips"):
+        train_genome(TINY, X, y, who, ["s0"], ["nobody"], epochs=1)
+    with pytest.raises(TrainingError, match="classes"):
+        train_genome(TINY, X, y * 10, who, ["s0"], ["s1"], epochs=1)
+
+
+def test_training_is_deterministic_cached_and_scores_test_speakers():
+    pytest.importorskip("tensorflow")
+    from spoken100.nas.train import train_genome
+
+    X, y, who = synthetic()
+    fit, val, test = ["s0", "s1", "s2"], ["s3", "s4"], ["s5"]
+    kwargs = dict(epochs=2, max_train_clips=48, seed=3)
+    a = train_genome(TINY, X, y, who, fit, val, **kwargs, cache=False)
+    b = train_genome(TINY, X, y, who, fit, val, **kwargs, cache=False)
+    assert not a.cached and a.n_fit == 48 and a.n_val == 48 and a.test_accuracy is None
+    assert a.val_accuracy == b.val_accuracy and a.history == b.history
+    for wa, wb in zip(a.model.get_weights(), b.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(wa, wb)
+    assert not any((a.folder).glob("*")), "cache=False must not write"
+
+    first = train_genome(TINY, X, y, who, fit, val, test, **kwargs)
+    assert not first.cached and first.val_accuracy == a.val_accuracy and 0 <= first.test_accuracy <= 1
+    assert (first.folder / "weights.npz").is_file() and (first.folder / "result.json").is_file()
+    again = train_genome(TINY, X, y, who, fit, val, test, **kwargs)
+    assert again.cached and again.key == first.key and again.test_accuracy == first.test_accuracy
+    for wa, wb in zip(first.model.get_weights(), again.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(wa, wb)
+    # the loaded model reproduces the validation accuracy it was cached with
+    rows = rows_of(who, val)
+    p = np.asarray(again.model(peak_normalize(X[rows]), training=False))
+    assert float(np.mean(p.argmax(1) == y[rows])) == pytest.approx(first.val_accuracy)
+    # another setting is another cache entry
+    other = train_genome(TINY, X, y, who, fit, val, epochs=1, max_train_clips=48, seed=3, keep_model=False)
+    assert other.key != first.key and other.model is None
+
+
+def test_batch_norm_recalibration_uses_the_batch_statistics():
+    pytest.importorskip("tensorflow")
+    from spoken100.nas.train import fresh_model, recalibrate_batch_norm
+
+    X, _, _ = synthetic(n_per=1)
+    model = fresh_model(TINY, seed=0)
+    bn = model.get_layer("block0_bn")
+    before = [np.array(w) for w in bn.get_weights()]
+    assert recalibrate_batch_norm(model, peak_normalize(X[:16]))
+    mean, var = bn.moving_mean.numpy(), bn.moving_variance.numpy()
+    assert not np.allclose(mean, before[2]) and not np.allclose(var, before[3])
+    assert bn.momentum == pytest.approx(0.99)
+    np.testing.assert_array_equal(bn.get_weights()[0], before[0])  # gamma untouched
