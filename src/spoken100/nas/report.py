@@ -69,7 +69,7 @@ def _cost_columns(table: pd.DataFrame) -> pd.DataFrame:
     out["flash kB"] = table["flash_bytes"].astype(float) / 1000
     out["RAM kB"] = table["ram_bytes"].astype(float) / 1000
     out["MACs (M)"] = table["macs"].astype(float) / 1e6
-    out["params"] = table["n_params"]
+    out["params"] = table["n_params"].astype("Int64")
     out["fitness"] = table["fitness"].astype(float)
     return out
 
