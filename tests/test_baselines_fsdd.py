@@ -200,7 +200,7 @@ def test_fetch_downloads_the_pinned_release_with_its_checksum(tmp_path, monkeypa
         calls.append((url, known_hash, fname))
         return str(archive)
 
-    monkeypatch.setattr(fsdd.pooch, "retrieve", fake_retrieve)
+    monkeypatch.setattr("spoken100.fetch.pooch.retrieve", fake_retrieve)
     folder = fetch_fsdd(destination=tmp_path / "out", progress=False)
     assert calls == [(fsdd.FSDD_URL, f"sha256:{FSDD_SHA256}", "free-spoken-digit-dataset-v1.0.9.tar.gz")]
     assert len(fsdd_index(folder)) == 3

@@ -80,23 +80,40 @@ def extract_safely(archive: Path, destination: Path) -> Path:
     return final
 
 
+def retrieve(
+    url: str,
+    known_sha256: str | None,
+    fname: str,
+    folder: Path,
+    hint: str,
+    *,
+    progress: bool = True,
+    timeout: float = 30.0,
+) -> Path:
+    """Download ``url`` to ``folder/fname`` with pooch, verifying ``known_sha256`` when given.
+
+    Every failure becomes a :class:`FetchError` that ends with ``hint`` (how to use a local copy).
+    """
+    try:
+        return Path(pooch.retrieve(
+            url, known_hash=f"sha256:{known_sha256}" if known_sha256 else None, fname=fname, path=folder,
+            progressbar=progress, downloader=pooch.HTTPDownloader(progressbar=progress, timeout=timeout),
+        ))  # fmt: skip
+    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as err:
+        raise FetchError(f"could not download {url}: {err.__class__.__name__} (offline?).\n{hint}") from err
+    except requests.exceptions.HTTPError as err:
+        raise FetchError(f"could not download {url}: {err}.\n{hint}") from err
+    except ValueError as err:  # pooch: checksum mismatch (the bad file is removed)
+        raise FetchError(f"{url}: {err}\n{hint}") from err
+
+
 def download(url: str = ZENODO_URL, folder: Path | None = None, timeout: float = 30.0, progress: bool = True) -> Path:
     """Download the archive with pooch, verified against the recorded checksum when there is one."""
     folder = Path(folder) if folder is not None else data_home() / "downloads"
     folder.mkdir(parents=True, exist_ok=True)
     record = folder / f"{ARCHIVE}.sha256"
     known = record.read_text().strip() if record.is_file() else None
-    try:
-        path = Path(pooch.retrieve(
-            url, known_hash=f"sha256:{known}" if known else None, fname=ARCHIVE, path=folder,
-            progressbar=progress, downloader=pooch.HTTPDownloader(progressbar=progress, timeout=timeout),
-        ))  # fmt: skip
-    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as err:
-        raise FetchError(f"could not download {url}: {err.__class__.__name__} (offline?).\n{LOCAL_COPY_HINT}") from err
-    except requests.exceptions.HTTPError as err:
-        raise FetchError(f"could not download {url}: {err}.\n{LOCAL_COPY_HINT}") from err
-    except ValueError as err:  # pooch: checksum mismatch (the bad file is removed)
-        raise FetchError(f"{folder / ARCHIVE}: {err}") from err
+    path = retrieve(url, known, ARCHIVE, folder, LOCAL_COPY_HINT, progress=progress, timeout=timeout)
     if known is None:
         record.write_text(sha256_file(path) + "\n")
     return path

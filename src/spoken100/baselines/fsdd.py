@@ -44,14 +44,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pooch
-import requests
 import soundfile as sf
 
 from spoken100.baselines.inputs import INPUT_SHAPES, load_clip, log_mel, resample_to_length
 from spoken100.baselines.stats import confusion
 from spoken100.clipmap import map_clips
-from spoken100.fetch import FetchError, check_archive_members
+from spoken100.fetch import FetchError, check_archive_members, retrieve
 from spoken100.index import sha256_file
 from spoken100.layout import SAMPLE_RATE
 from spoken100.paths import data_home, shared_dir
@@ -207,17 +205,7 @@ def _download(url: str, known_hash: str | None, progress: bool, timeout: float) 
     folder.mkdir(parents=True, exist_ok=True)
     fname = "free-spoken-digit-dataset-" + url.rstrip("/").rsplit("/", 1)[-1]
     hint = f"Download it by hand from {FSDD_REPOSITORY} and pass it: fetch_fsdd(archive='/path/to/{fname}')."
-    try:
-        return Path(pooch.retrieve(
-            url, known_hash=f"sha256:{known_hash}" if known_hash else None, fname=fname, path=folder,
-            progressbar=progress, downloader=pooch.HTTPDownloader(progressbar=progress, timeout=timeout),
-        ))  # fmt: skip
-    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as err:
-        raise FetchError(f"could not download {url}: {err.__class__.__name__} (offline?).\n{hint}") from err
-    except requests.exceptions.HTTPError as err:
-        raise FetchError(f"could not download {url}: {err}.\n{hint}") from err
-    except ValueError as err:  # pooch: checksum mismatch (the bad file is removed)
-        raise FetchError(f"{url}: {err}\n{hint}") from err
+    return retrieve(url, known_hash, fname, folder, hint, progress=progress, timeout=timeout)
 
 
 def fetch_fsdd(
