@@ -39,3 +39,22 @@ def tiny_layout(tmp_path):
                     folder / f"{number}.wav", tone(freq=200 + number, amp=0.1 + 0.05 * k), 44_100, subtype="PCM_16"
                 )
     return root
+
+
+HARMONIC_SPEAKERS = ("s0", "s1", "s2", "s3", "s4", "s5")
+
+
+def harmonic_speakers(n_per: int = 6, n_classes: int = 4, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Six speakers' harmonic tones whose pitch depends on the class (and a little on the speaker), plus noise."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(8000) / 8000
+    X, y, who = [], [], []
+    for s, speaker in enumerate(HARMONIC_SPEAKERS):
+        for c in range(n_classes):
+            for _ in range(n_per):
+                f0 = 140 + 70 * c + 6 * s + rng.uniform(-4, 4)
+                x = sum(np.sin(2 * np.pi * f0 * h * t) / h for h in range(1, 5)) * np.hanning(8000)
+                X.append(0.3 * x + 0.01 * rng.standard_normal(8000))
+                y.append(c)
+                who.append(speaker)
+    return np.asarray(X, np.float32), np.asarray(y), np.asarray(who)

@@ -15,6 +15,8 @@ from spoken100.nas.train import (
     rows_of,
 )
 
+from .conftest import harmonic_speakers
+
 #: A small, quick genome: 21 frames x 32 mels, one strided conv with batch norm, no dense layers.
 TINY = Genome(
     preprocessing=Preprocessing(n_fft=128, hop_length=384, n_mels=32),
@@ -26,19 +28,7 @@ SPEAKERS = ("s0", "s1", "s2", "s3", "s4", "s5")
 
 
 def synthetic(n_per: int = 6, n_classes: int = 4, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Harmonic tones whose pitch depends on the class (and a little on the speaker), plus noise."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(8000) / 8000
-    X, y, who = [], [], []
-    for s, speaker in enumerate(SPEAKERS):
-        for c in range(n_classes):
-            for _ in range(n_per):
-                f0 = 140 + 70 * c + 6 * s + rng.uniform(-4, 4)
-                x = sum(np.sin(2 * np.pi * f0 * h * t) / h for h in range(1, 5)) * np.hanning(8000)
-                X.append(0.3 * x + 0.01 * rng.standard_normal(8000))
-                y.append(c)
-                who.append(speaker)
-    return np.asarray(X, np.float32), np.asarray(y), np.asarray(who)
+    return harmonic_speakers(n_per, n_classes, seed)
 
 
 def test_helpers():
