@@ -3,6 +3,7 @@
 import shutil
 
 import numpy as np
+import pandas as pd
 import soundfile as sf
 
 from spoken100 import open_corpus
@@ -62,6 +63,20 @@ def test_index_cache_sees_changed_files(tiny_layout):
     assert first.digest != second.digest
     row = second.index.set_index("path").loc["english_numbers/Bella/0.wav"]
     assert row.frames == 100
+
+
+def test_index_cache_reads_no_audio_for_unchanged_files(tiny_layout, monkeypatch):
+    from spoken100 import index as index_module
+
+    first = open_corpus(tiny_layout, progress=False)
+
+    def must_not_read(path):
+        raise AssertionError(f"{path} was re-read although unchanged")
+
+    monkeypatch.setattr(index_module, "_audio_facts", must_not_read)
+    second = open_corpus(tiny_layout, progress=False)
+    assert second.digest == first.digest
+    pd.testing.assert_frame_equal(second.index, first.index)
 
 
 def test_unknown_speaker_is_reported_not_silently_genderless(tiny_layout):

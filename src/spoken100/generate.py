@@ -175,7 +175,9 @@ def generate_standin(
     todo = []
     for voice in selected:
         for language in LANGUAGES:
-            missing = [n for n in NUMBERS if not clip_path(root, language, voice.speaker, n).is_file()]
+            folder = clip_path(root, language, voice.speaker, 0).parent
+            present = {entry.name for entry in os.scandir(folder)} if folder.is_dir() else set()
+            missing = [n for n in NUMBERS if clip_path(root, language, voice.speaker, n).name not in present]
             if missing:
                 todo.append((root, voice, language, missing, trim))
     manifest = home / MANIFEST

@@ -119,7 +119,9 @@ def build_index(
     cache_path = _cache_file(root)
     cached: dict[str, dict] = {}
     if use_cache and cache_path.is_file():
-        table = pd.read_csv(cache_path, keep_default_na=False)
+        # Read every cached field as text: mtime_ns is compared as a string, and a numeric
+        # column would never match (every file would be re-hashed on every run).
+        table = pd.read_csv(cache_path, keep_default_na=False, dtype=str)
         cached = {row["path"]: row for row in table.to_dict("records")}
 
     rows, fresh = [], []
@@ -127,8 +129,9 @@ def build_index(
         relpath = path.relative_to(root).as_posix()
         stat = path.stat()
         hit = cached.get(relpath)
-        if hit is not None and hit["size"] == stat.st_size and hit["mtime_ns"] == str(stat.st_mtime_ns):
+        if hit is not None and hit["size"] == str(stat.st_size) and hit["mtime_ns"] == str(stat.st_mtime_ns):
             facts = {k: hit[k] for k in _AUDIO_COLUMNS}
+            facts.update({k: int(facts[k]) for k in ("sample_rate", "channels", "frames")})
         else:
             facts = _audio_facts(path)
             if isinstance(facts, str):
