@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spoken100.nas import deploy
+from spoken100.nas import deploy, search
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +172,9 @@ def test_firmware_bundle(tiny, tmp_path):
 
     _, model_bytes = tiny
     io = tflite.io_details(model_bytes)
-    fake = SimpleNamespace(tflite=model_bytes, ops=tflite.model_ops(model_bytes), io=io)
+    fake = SimpleNamespace(
+        tflite=model_bytes, ops=tflite.model_ops(model_bytes), io=io, name="tiny", task="language", normalize=False
+    )
     clip = _clips(1, seed=5)[0]
     paths = deploy.export_firmware_bundle(fake, tmp_path / "fw", clip=clip)
     assert paths["model"].read_bytes() == model_bytes == deploy.read_c_array(paths["model_cc"])
@@ -199,7 +201,67 @@ def test_spread_indices_cover_the_range():
 
 
 def test_model_source_seam():
-    with pytest.raises(NotImplementedError, match="run_search"):
-        deploy.picked_models(None, models_from="search")
     with pytest.raises(ValueError, match="models_from"):
         deploy.picked_models(None, models_from="zoo")
+    with pytest.raises(search.SearchError, match="unknown search setting"):
+        deploy.picked_models(None, models_from="search", search={"populaton": 4})
+
+
+def test_search_picks_are_chapter_5s_trained_models(monkeypatch):
+    """The search seam: every role of every task, the search's own trained weights, normalised inputs."""
+    from types import SimpleNamespace
+
+    from spoken100.nas.genome import Genome
+
+    genomes = {role: Genome(n_classes=4) for role in search.ROLES}
+    searched, trained = [], []
+
+    def fake_run_search(corpus, config, progress=True):
+        searched.append(config)
+        return SimpleNamespace(pick=lambda role: genomes[role])
+
+    def fake_trained(corpus, config, genome, test=True):
+        trained.append((config.task, genome))
+        return SimpleNamespace(model=f"model of {config.task}")
+
+    monkeypatch.setattr(search, "run_search", fake_run_search)
+    monkeypatch.setattr(search, "trained_candidate", fake_trained)
+    chapter5 = {"tasks": ["language", "number"], "population": 3, "generations": 2, "epochs": 1,
+                "published_variants": ["fittest"], "fold": 2, "n_folds": 4}  # fmt: skip
+    picks = deploy.picked_models("corpus", "search", search=chapter5)
+    assert [p.name for p in picks] == [f"{t}_{r}" for t in ("language", "number") for r in deploy.ROLES]
+    assert all(p.source == "search" and p.normalize for p in picks)
+    assert [c.task for c in searched] == ["language", "number"]
+    assert all((c.population, c.generations, c.fold, c.n_folds) == (3, 2, 2, 4) for c in searched)
+    assert len(trained) == 6 and picks[0].model == "model of language"
+    only = deploy.picked_models("corpus", "search", names=["number_fittest"], search=chapter5)
+    assert [p.name for p in only] == ["number_fittest"]
+    with pytest.raises(ValueError, match="no picked model"):
+        deploy.picked_models("corpus", "search", names=["languages_fittest"], search=chapter5)
+
+
+def test_deployment_uses_the_search_fold_unless_told_otherwise():
+    assert deploy.deployment_fold({"fold": 3, "n_folds": 4}) == (3, 4)
+    assert deploy.deployment_fold({"fold": 3, "n_folds": 4}, fold=1, n_folds=8) == (1, 8)
+    assert deploy.deployment_fold(None) == (1, 8)
+
+
+def test_normalised_models_see_normalised_clips(tiny, tmp_path):
+    from spoken100.nas import tflite
+    from spoken100.nas.train import peak_normalize
+    from spoken100.predict import model_metadata
+
+    model, _ = tiny
+    quiet = 0.05 * _clips(4, seed=2)
+    y = np.array([0, 1, 2, 3])
+    assert deploy.model_inputs(quiet, False) is quiet
+    np.testing.assert_allclose(np.abs(deploy.model_inputs(quiet, True)).max(axis=1), 1.0, rtol=1e-6)
+    normalised = deploy.deployment_report(model, quiet, y, quiet, "n", task="language", normalize=True)
+    by_hand = deploy.deployment_report(model, peak_normalize(quiet), y, peak_normalize(quiet), "h", task="language")
+    assert normalised.normalize and normalised.tflite == by_hand.tflite
+    assert normalised.float_accuracy == by_hand.float_accuracy and normalised.int8_accuracy == by_hand.int8_accuracy
+    paths = deploy.export_firmware_bundle(normalised, tmp_path / "fw", clip=quiet[0])
+    assert model_metadata(paths["model"]) == {"name": "n", "task": "language", "peak_normalize": True}
+    io = normalised.io["input"]
+    q = tflite.quantize_input(peak_normalize(quiet[:1])[0], io["scale"], io["zero_point"])
+    assert deploy.read_c_array(paths["clip_cc"]) == q.tobytes()

@@ -130,6 +130,23 @@ def test_predict_file(models, wavs):
     assert number.task == "number" and number.label == str(number.index) and any("stereo" in n for n in number.notes)
 
 
+def test_predict_follows_the_models_normalisation_note(models, wavs, tmp_path):
+    import json
+    import shutil
+
+    model = tmp_path / "model.tflite"
+    shutil.copy(models["number"], model)  # a dense model: its outputs follow the input level
+    plain = predict_file(model, wavs["mono"])
+    normalised = predict_file(model, wavs["mono"], normalize=True)
+    (tmp_path / "model.json").write_text(json.dumps({"task": "number", "peak_normalize": True}))
+    noted = predict_file(model, wavs["mono"])
+    np.testing.assert_array_equal(noted.probabilities, normalised.probabilities)
+    assert not np.array_equal(plain.probabilities, normalised.probabilities)
+    (tmp_path / "model.json").write_text("{not json")
+    with pytest.raises(ModelError, match="model.json"):
+        predict_file(model, wavs["mono"])
+
+
 def test_predict_command(models, wavs):
     from spoken100.cli import main
 

@@ -15,6 +15,16 @@ def test_shipped_profiles_fit_the_notebooks(name):
         check_parameters(notebook, notebook_parameters(profile, notebook.stem, name, "standin"))
 
 
+@pytest.mark.parametrize("name", ["smoke", "default", "paper"])
+def test_deployment_deploys_exactly_the_searches_of_chapter_5(name):
+    from spoken100.nas.search import search_configs
+
+    notebooks = load_profile(ROOT / "profiles" / f"{name}.yml")["notebooks"]
+    assert notebooks["06_deployment"]["search"] == notebooks["05_evonas"]
+    configs = search_configs(notebooks["05_evonas"])
+    assert sorted(configs) == sorted(notebooks["05_evonas"]["tasks"])
+
+
 def test_impossible_profile_is_refused(tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text("corpus:\n  n_speakers: 7\n")

@@ -106,11 +106,13 @@ def audit(data: str, n_speakers: int | None) -> None:
 @click.option("--top", type=click.IntRange(min=1), default=1, show_default=True, help="Also list the next classes.")
 @click.option("--interpreter", type=click.Choice(["tflm", "tflite"]), default="tflm", show_default=True,
               help="TensorFlow Lite Micro (as on the board) or TFLite's reference kernels.")  # fmt: skip
-def predict(model: Path, clip: Path, top: int, interpreter: str) -> None:
+@click.option("--peak-normalize/--no-peak-normalize", "normalize", default=None,
+              help="Divide the clip by its peak first (default: as MODEL's model.json says).")  # fmt: skip
+def predict(model: Path, clip: Path, top: int, interpreter: str, normalize: bool | None) -> None:
     """Classify CLIP (an audio file) with MODEL (an int8 .tflite): prints the language or number and its score."""
     from spoken100.predict import predict_file
 
-    result = predict_file(model, clip, interpreter=interpreter)
+    result = predict_file(model, clip, interpreter=interpreter, normalize=normalize)
     click.echo(str(result))
     for label, score in result.top(top)[1:]:
         click.echo(f"  next: {label} ({score:.2f})")

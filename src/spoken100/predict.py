@@ -7,7 +7,10 @@ order of :data:`spoken100.layout.LANGUAGES`) or number (100-class models, 0-99) 
 and mono with :func:`spoken100.baselines.inputs.load_clip` (``librosa.load(path, sr=44100)``, the
 paper's loader), resampled to exactly 8,000 samples with
 :func:`~spoken100.baselines.inputs.resample_to_length`, and quantised to int8 with the model's
-own input scale and zero point. The model then runs in the TensorFlow Lite Micro interpreter (the
+own input scale and zero point. Models trained on peak-normalised clips (this book's search, chapter
+5) need every clip divided by its largest sample first: chapter 6 writes ``model.json`` beside
+the exported ``model.tflite`` with ``"peak_normalize": true``, and :func:`predict_file` follows it
+(or an explicit ``normalize``). The model then runs in the TensorFlow Lite Micro interpreter (the
 interpreter of the firmware; host reference kernels) or, on request, in TensorFlow's TFLite
 interpreter with its reference kernels.
 
@@ -259,18 +262,43 @@ def predict_waveform(model: str | Path | bytes, waveform: np.ndarray, interprete
     raise ValueError(f"interpreter must be 'tflm' or 'tflite', not {interpreter!r}")
 
 
-def predict_file(model_path: str | Path, clip_path: str | Path, interpreter: str = "tflm") -> Prediction:
+def model_metadata(model_path: str | Path) -> dict[str, Any]:
+    """The ``model.json`` written beside an exported model (:func:`spoken100.nas.deploy.export_firmware_bundle`), or ``{}``.
+
+    Looked up as ``<model>.json`` and then ``model.json`` in the model's folder.
+    """
+    import json
+
+    path = Path(model_path)
+    for candidate in (path.with_suffix(".json"), path.parent / "model.json"):
+        if candidate.is_file():
+            try:
+                return json.loads(candidate.read_text())
+            except json.JSONDecodeError as err:
+                raise ModelError(f"{candidate}: not valid JSON ({err})") from err
+    return {}
+
+
+def predict_file(
+    model_path: str | Path, clip_path: str | Path, interpreter: str = "tflm", normalize: bool | None = None
+) -> Prediction:
     """Classify one audio file with an int8 ``.tflite`` model (see the module docstring).
 
     model_path: a ``.tflite`` model taking 8,000 samples and giving 4 (languages) or 100 (numbers)
         classes, e.g. one written by chapter 6 (``model.tflite``).
     clip_path: an audio file; WAV at 44.1 kHz mono is what the models were trained on.
     interpreter: ``"tflm"`` (default) or ``"tflite"`` (see :func:`predict_waveform`).
+    normalize: peak-normalise the clip before quantisation; ``None`` (default) follows the
+        ``peak_normalize`` entry of the model's ``model.json`` (:func:`model_metadata`; absent: no).
 
     Raises :class:`ModelError` or :class:`ClipError` (both ``ValueError``) for unusable input.
     """
     info = check_model(model_path)
     waveform, notes = load_clip_for_model(clip_path, n_samples=int(np.prod(info.input["shape"][1:])))
+    if normalize is None:
+        normalize = bool(model_metadata(model_path).get("peak_normalize", False))
+    if normalize:
+        waveform = waveform / np.abs(waveform).max()  # load_clip_for_model refuses silent clips
     bounds = input_range(info)
     if bounds is not None:
         outside = float(np.mean((waveform < bounds[0]) | (waveform > bounds[1])))
@@ -299,6 +327,7 @@ __all__ = [
     "class_labels",
     "input_range",
     "load_clip_for_model",
+    "model_metadata",
     "predict_file",
     "predict_waveform",
 ]

@@ -7,7 +7,7 @@ pinyin with its ``cmn-latn-pinyin`` voice. The characters are kept for display.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from num2words import num2words
 
@@ -49,7 +49,7 @@ def mandarin_hanzi(number: int) -> str:
     return text + (_HANZI_DIGITS[units] if units else "")
 
 
-@lru_cache(maxsize=None)  # 400 distinct texts, asked for once per clip when a corpus is indexed
+@cache  # 400 distinct texts, asked for once per clip when a corpus is indexed
 def spoken_text(number: int, language: str) -> str:
     """The text that the stand-in's synthesiser reads (pinyin for Mandarin)."""
     _check(number, language)

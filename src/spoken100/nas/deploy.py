@@ -17,9 +17,9 @@ module does every step of that path that needs no board, for any Keras model tha
 * :func:`export_c_array` / :func:`read_c_array` -- the ``.tflite`` bytes as ``model_data.cc`` /
   ``model_data.h`` (what ``xxd -i`` writes, plus 16-byte alignment and a length constant), and
   :func:`op_resolver_code` -- the ``MicroMutableOpResolver`` lines the firmware needs;
-* :func:`published_picks` / :func:`picked_models` -- the models to deploy: today the six published
-  EvoNAS models (the paper's, trained on the real voices); later the picks of this book's own
-  search (chapter 5).
+* :func:`search_picks` / :func:`published_picks` / :func:`picked_models` -- the models to deploy:
+  the most accurate, fastest and fittest models of this book's own search (chapter 5, trained on
+  the corpus of the build), or the paper's six published EvoNAS models (trained on the real voices).
 
 **What "bit-exact" means here.** Both interpreters get the same int8 input; the check compares the
 raw int8 outputs. TensorFlow's interpreter is created with ``OpResolverType.BUILTIN_REF`` (see
@@ -98,6 +98,9 @@ class Pick:
     model: the float Keras model (waveform ``(batch, 8000)`` -> probabilities).
     source: ``"published"`` (the paper's trained models) or ``"search"`` (this book's chapter 5).
     description: one line about the architecture; notes: caveats of the model's origin.
+    normalize: the model was trained on peak-normalised clips (the search's models,
+        :func:`spoken100.nas.train.peak_normalize`), so every clip must be normalised before it
+        reaches it -- in calibration, evaluation and on the board. The published models take raw clips.
     """
 
     name: str
@@ -107,6 +110,7 @@ class Pick:
     source: str
     description: str = ""
     notes: tuple[str, ...] = ()
+    normalize: bool = False
 
 
 def published_picks(names: Sequence[str] | None = None, download: bool = False) -> list[Pick]:
@@ -139,23 +143,61 @@ def published_picks(names: Sequence[str] | None = None, download: bool = False) 
     return picks
 
 
-def picked_models(corpus: Any = None, models_from: str = "published", names: Sequence[str] | None = None,
-                  **options: Any) -> list[Pick]:  # fmt: skip
+def search_picks(corpus: Any, configs: dict[str, Any], roles: Sequence[str] = ROLES,
+                 progress: bool = True) -> list[Pick]:  # fmt: skip
+    """The picks of this book's own search: the trained float models of chapter 5's searches.
+
+    configs: task -> :class:`spoken100.nas.search.SearchConfig`, exactly chapter 5's
+        (:func:`spoken100.nas.search.search_configs` builds them from its parameters). A finished
+        search and its trained candidates are loaded from their artefacts; a missing one is run.
+    roles: which of ``"accurate"``, ``"fastest"`` and ``"fittest"`` to keep.
+    """
+    from spoken100.nas.search import run_search, trained_candidate
+
+    picks = []
+    for task, config in configs.items():
+        result = run_search(corpus, config, progress=progress)
+        for role in roles:
+            genome = result.pick("most accurate" if role == "accurate" else role)
+            trained = trained_candidate(corpus, config, genome)
+            picks.append(
+                Pick(
+                    name=f"{task}_{role}",
+                    task=task,
+                    role=role,
+                    model=trained.model,
+                    source="search",
+                    description=genome.describe(),
+                    notes=(f"genome {genome.genome_id()}, trained {config.epochs} epoch(s) on the search's split",),
+                    normalize=True,
+                )
+            )
+    return picks
+
+
+def picked_models(corpus: Any = None, models_from: str = "search", names: Sequence[str] | None = None,
+                  search: dict[str, Any] | None = None, progress: bool = True) -> list[Pick]:  # fmt: skip
     """The models this chapter deploys: the seam between the search (chapter 5) and deployment.
 
-    models_from: ``"published"`` -- the paper's six trained models (:func:`published_picks`; the
-        corpus is not used); ``"search"`` -- the most accurate, fastest and fittest models of this
-        book's own search on ``corpus`` (not wired yet).
-    names: keep only these picks (e.g. ``["languages_fittest"]``); default all.
-    options: passed to the search (its configuration).
+    models_from: ``"search"`` -- the most accurate, fastest and fittest models of this book's own
+        search on ``corpus`` (:func:`search_picks`); ``"published"`` -- the paper's six trained
+        models (:func:`published_picks`; the corpus is not used).
+    names: keep only these picks (e.g. ``["language_fittest"]``); default all.
+    search: chapter 5's parameters (``tasks`` and the search settings), for ``"search"``; the
+        profile passes chapter 5's section, so both chapters mean the same searches.
     """
     if models_from == "published":
         return published_picks(names)
     if models_from == "search":
-        raise NotImplementedError(
-            "models_from='search' is not wired yet: it will take the picks of "
-            "spoken100.nas.search.run_search(corpus, SearchConfig(...)) (chapter 5); use models_from='published'"
-        )
+        from spoken100.nas.search import search_configs
+
+        picks = search_picks(corpus, search_configs(search or {}), progress=progress)
+        if names is not None:
+            unknown = sorted(set(names) - {p.name for p in picks})
+            if unknown:
+                raise ValueError(f"no picked model named {unknown}; the search picked {[p.name for p in picks]}")
+            picks = [p for p in picks if p.name in names]
+        return picks
     raise ValueError(f"models_from must be 'published' or 'search', not {models_from!r}")
 
 
@@ -206,7 +248,8 @@ def calibration_set(
     """The representative data for int8 calibration and a sentence saying what it is.
 
     kind: ``"train"`` -- ``n`` clips drawn at random from the fold's *training* speakers, in the
-        models' input form (8,000 resampled samples, unnormalised); ``"noise"`` -- ``n`` uniform-noise
+        models' input form (8,000 resampled samples, unnormalised; an array, which
+        :func:`deployment_report` normalises for models that need it); ``"noise"`` -- ``n`` uniform-noise
         waveforms in [-1, 1), as the paper's conversion script (:func:`spoken100.nas.tflite.noise_dataset`).
     """
     from spoken100.baselines.inputs import corpus_inputs
@@ -215,10 +258,37 @@ def calibration_set(
     if kind == "train":
         rows = train_index.sample(min(n, len(train_index)), random_state=seed)
         clips = corpus_inputs(corpus.root, rows, "waveform", progress=False)
-        return tflite.clips_dataset(clips, n=None), f"{len(rows)} clips of the fold's training speakers"
+        return clips, f"{len(rows)} clips of the fold's training speakers"
     if kind == "noise":
         return tflite.noise_dataset(n=n, seed=seed), f"{n} uniform-noise waveforms in [-1, 1), as the paper did"
     raise ValueError(f"calibration must be 'train' or 'noise', not {kind!r}")
+
+
+def model_inputs(x: Any, normalize: bool) -> Any:
+    """Clips as a model takes them: peak-normalised when it was trained so (:attr:`Pick.normalize`).
+
+    Arrays of clips are normalised row by row; a representative-data callable (the paper's
+    noise, already spanning [-1, 1)) and ``None`` are returned unchanged.
+    """
+    if normalize and isinstance(x, np.ndarray):
+        from spoken100.nas.train import peak_normalize
+
+        return peak_normalize(x)
+    return x
+
+
+def deployment_fold(
+    search: dict[str, Any] | None, fold: int | None = None, n_folds: int | None = None
+) -> tuple[int, int]:
+    """The speaker fold whose test speakers chapter 6 uses: the search's own unless set explicitly.
+
+    The search fits on some of the fold's training speakers and selects on others; its test
+    speakers are never seen, so they are the ones deployment must be measured on.
+    """
+    search = search or {}
+    return int(fold if fold is not None else search.get("fold", 1)), int(
+        n_folds if n_folds is not None else search.get("n_folds", 8)
+    )
 
 
 # ---- bit-exactness -----------------------------------------------------------------------------
@@ -396,6 +466,7 @@ class Deployment:
     io: dict[str, dict[str, Any]]
     seconds: dict[str, float]
     tflite: bytes = field(repr=False)
+    normalize: bool = False
 
     def differing_clips(self) -> np.ndarray:
         """Positions in the test set of the clips whose TFLite Micro and reference outputs differ."""
@@ -469,6 +540,7 @@ def deployment_report(
     n_tflm: int | None = None,
     isolated: bool = True,
     batch_size: int = 256,
+    normalize: bool = False,
 ) -> Deployment:
     """Convert ``keras_model`` to int8 and measure what its deployment on the nRF52840 would be.
 
@@ -482,13 +554,16 @@ def deployment_report(
     n_tflm: run TFLite Micro (and the bit-exactness check) on this many test clips, spread evenly
         (:func:`spread_indices`); ``None`` runs every clip. The other accuracies use every clip.
     isolated: run TFLite Micro in a child process (an abort inside it becomes an error).
+    normalize: peak-normalise the test clips and an array ``representative`` first (models trained
+        on normalised clips, :attr:`Pick.normalize`); the firmware must then normalise too.
 
     Returns a :class:`Deployment`; its :meth:`~Deployment.row` is one row of :func:`deployment_table`.
     """
     from spoken100.nas import tflite
     from spoken100.nas.costs import count_macs, estimate_costs, fits
 
-    X_test = np.asarray(X_test, dtype=np.float32)
+    X_test = model_inputs(np.asarray(X_test, dtype=np.float32), normalize)
+    representative = model_inputs(representative, normalize)
     y_test = np.asarray(y_test)
     if len(X_test) != len(y_test):
         raise ValueError(f"X_test has {len(X_test)} clips but y_test {len(y_test)} labels")
@@ -496,7 +571,12 @@ def deployment_report(
 
     start = time.perf_counter()
     with _quiet_tensorflow():
-        float_probs = np.asarray(keras_model.predict(X_test, batch_size=batch_size, verbose=0))
+        # Direct calls rather than model.predict: predict builds a tf.data pipeline, whose C++
+        # layer logs a spurious op-definition error when op determinism is on (as after training).
+        float_probs = np.concatenate(
+            [np.asarray(keras_model(X_test[i : i + batch_size], training=False))
+             for i in range(0, len(X_test), batch_size)] or [np.zeros((0, int(keras_model.output_shape[-1])))]
+        )  # fmt: skip
     seconds["float"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -536,6 +616,7 @@ def deployment_report(
         io=tflite.io_details(model_bytes),
         seconds={k: round(v, 2) for k, v in seconds.items()},
         tflite=model_bytes,
+        normalize=normalize,
     )
 
 
@@ -631,8 +712,9 @@ def locate_divergences(
     todo = sorted((d for d in deployments if not d.exactness.bit_exact), key=lambda d: d.costs.model_bytes)
     found = {}
     for d in todo[: len(todo) if n_models is None else max(int(n_models), 0)]:
-        clips = np.asarray(X_test)[d.differing_clips()[:max_clips]]
-        found[d.name] = first_divergence(by_name[d.name].model, clips, representative)
+        pick = by_name[d.name]
+        clips = model_inputs(np.asarray(X_test, dtype=np.float32)[d.differing_clips()[:max_clips]], pick.normalize)
+        found[d.name] = first_divergence(pick.model, clips, model_inputs(representative, pick.normalize))
     return found
 
 
@@ -693,6 +775,8 @@ def export_firmware_bundle(
     * ``model.tflite`` -- the int8 model (for ``spoken100 predict`` and other tools);
     * ``model_data.cc`` / ``model_data.h`` -- the model as the C array ``g_model`` (:func:`export_c_array`);
     * ``op_resolver.inc`` -- the resolver lines for exactly its ops (:func:`op_resolver_code`);
+    * ``model.json`` -- what ``spoken100 predict`` and the firmware must know beyond the bytes: the
+      task and whether clips are peak-normalised before quantisation (``peak_normalize``);
     * with ``clip`` (a float waveform of the model's input length): ``clip_data.cc`` / ``clip_data.h``
       -- the clip quantised with the model's input scale and zero point as ``g_clip`` -- and
       ``expected_output.txt`` -- TFLite Micro's int8 output for it on this machine, so that the board
@@ -709,9 +793,13 @@ def export_firmware_bundle(
     paths["model_cc"], paths["model_h"] = export_c_array(deployment.tflite, out)
     paths["resolver"] = out / "op_resolver.inc"
     atomic.write_text(paths["resolver"], op_resolver_code(deployment.ops) + "\n")
+    paths["metadata"] = out / "model.json"
+    atomic.write_json(paths["metadata"], {"name": deployment.name, "task": deployment.task,
+                                          "peak_normalize": bool(deployment.normalize)})  # fmt: skip
     if clip is not None:
         inp = deployment.io["input"]
-        q = tflite.quantize_input(np.asarray(clip).reshape(-1), inp["scale"], inp["zero_point"])
+        x = model_inputs(np.asarray(clip, dtype=np.float32).reshape(1, -1), deployment.normalize)
+        q = tflite.quantize_input(x.reshape(-1), inp["scale"], inp["zero_point"])
         paths["clip_cc"], paths["clip_h"] = export_c_array(q.tobytes(), out, name="g_clip", stem="clip_data")
         expected = tflite.run_tflm(deployment.tflite, q[None], dequantize=False, isolated=isolated)[0]
         paths["expected"] = out / "expected_output.txt"

@@ -216,6 +216,31 @@ class SearchConfig:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
 
 
+#: Chapter 5's parameters that are not search settings: which tasks to search, which published models to train.
+CHAPTER_ONLY_PARAMETERS = ("tasks", "published_variants")
+
+
+def search_configs(parameters: dict[str, Any]) -> dict[str, SearchConfig]:
+    """One :class:`SearchConfig` per task from chapter 5's papermill parameters.
+
+    parameters: chapter 5's parameter names and values (``tasks`` plus any :class:`SearchConfig`
+        field; ``published_variants`` and the corpus parameters ``data``, ``profile`` and
+        ``n_speakers`` are ignored). Chapter 6 receives the same mapping from the profile, so it
+        deploys the picks of exactly chapter 5's searches; an unknown name is refused.
+    """
+    known = {f.name for f in fields(SearchConfig)} - {"task"}
+    settings = {k: v for k, v in parameters.items()
+                if k not in (*CHAPTER_ONLY_PARAMETERS, "data", "profile", "n_speakers")}  # fmt: skip
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise SearchError(f"unknown search setting(s) {unknown}; known: {sorted(known)}")
+    tasks = parameters.get("tasks", list(TASK_CLASSES))
+    configs = {task: SearchConfig(task=task, **settings) for task in tasks}
+    for config in configs.values():
+        config.validate()
+    return configs
+
+
 def _hash(obj: Any, n: int = 16) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:n]
 
@@ -949,6 +974,7 @@ __all__ = [
     "ranks_and_crowding",
     "run_search",
     "search",
+    "search_configs",
     "search_folder",
     "task_data",
     "trained_candidate",
