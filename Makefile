@@ -44,6 +44,16 @@ system-deps:
 	    echo "  conda install -c conda-forge espeak-ng   (conda)"; exit 1; \
 	  fi; \
 	fi
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium and chromium-driver (for the browser check of the book) with apt-get ..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else \
+	    echo "chromium or chromedriver is missing; the browser check in 'make test' needs both. Install them:"; \
+	    echo "  sudo apt-get install chromium chromium-driver      (Debian/Ubuntu)"; \
+	    echo "  (make book does not need them)"; \
+	  fi; \
+	fi
 
 $(SETUP_STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -71,13 +81,17 @@ $(STAGE)/book/_generated/build-info.md: $(WORK)/corpus.json $(STAGED_NOTEBOOKS) 
 	@mkdir -p $(TIMINGS)
 	@$(BIN)/spoken100 build-info --corpus $(WORK)/corpus.json --profile profiles/$(PROFILE).yml --timings $(TIMINGS) --out $@
 
+$(STAGE)/book/_generated/paper-vs-companion.md: $(WORK)/corpus.json $(STAGED_NOTEBOOKS) profiles/$(PROFILE).yml | setup
+	@$(BIN)/spoken100 summary --notebooks $(STAGE)/notebooks --corpus $(WORK)/corpus.json \
+		--profile profiles/$(PROFILE).yml --out-dir $(dir $@)
+
 BENCH := _build/bench
 $(STAGE)/book/_generated/benchmarks.md: $(wildcard $(BENCH)/*.json) | setup
 	@mkdir -p $(dir $@)
 	@$(BIN)/spoken100 bench-info --bench $(BENCH) --out $@
 
 $(WORK)/html.done: $(STAGED_PAGES) $(STAGED_NOTEBOOKS) $(STAGE)/book/_generated/build-info.md \
-		$(STAGE)/book/_generated/benchmarks.md
+		$(STAGE)/book/_generated/benchmarks.md $(STAGE)/book/_generated/paper-vs-companion.md
 	$(BIN)/jupyter-book build $(STAGE) $(JB_FLAGS)
 	@$(BIN)/spoken100 publish $(STAGE)/_build/html $(HTML)
 	@touch $@

@@ -23,3 +23,39 @@ def test_audit_chapter_states_its_corpus_and_passes():
 def test_intro_names_corpus_and_profile():
     html = (HTML / "book" / "intro.html").read_text()
     assert "profile" in html and "smoke" in html and "stand-in" in html
+
+
+def test_no_broken_links_or_images():
+    from spoken100.sitecheck import check_site, format_report
+
+    problems = check_site(HTML)
+    assert not problems, format_report(problems, HTML)
+
+
+def test_no_unrendered_markup():
+    from spoken100.sitecheck import find_unrendered_markup, format_report
+
+    problems = find_unrendered_markup(HTML)
+    assert not problems, format_report(problems, HTML)
+
+
+def test_every_page_loads_in_a_real_browser():
+    """Headless Chromium opens every page; screenshots go to _build/test/screenshots (CI artefact).
+
+    Not skipped without Chromium: CI installs it (`.ci/run`, `make system-deps`), and a missing
+    browser fails with the apt command that installs it.
+    """
+    from spoken100.browsercheck import BrowserMissing, check_pages, format_report
+
+    try:
+        reports = check_pages(HTML, HTML.parent / "screenshots")
+    except BrowserMissing as err:
+        pytest.fail(str(err))
+    report = format_report(reports)
+    assert reports and not [r.page for r in reports if not r.loaded], report
+    chapters = [r for r in reports if r.page.startswith("notebooks/")]
+    assert chapters, report
+    assert not [r.page for r in chapters if r.figures < 1], report
+    assert not [r.page for r in reports if r.broken_images], report
+    assert not [r.page for r in reports if r.console_errors], report
+    assert not [r.page for r in reports if not (r.screenshot and r.screenshot.is_file())], report
