@@ -38,3 +38,21 @@ def test_unknown_notebook_parameter_is_refused():
     notebook = ROOT / "notebooks" / "01_generation_audit.ipynb"
     with pytest.raises(ValueError, match="does not declare"):
         check_parameters(notebook, {"data": "standin", "epochs": 3})
+
+
+@pytest.mark.parametrize("notebook", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.stem)
+def test_every_chapter_follows_the_teaching_skeleton(notebook):
+    """Overview, prerequisites, parameters explained, content, what this build found, exercises."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    opening = nb.cells[0].source
+    for part in ("**What the paper did.**", "**What this chapter adds.**", "**Prerequisites:**", "**Parameters:**"):
+        assert part in opening, f"{notebook.name}: the first cell lacks {part}"
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    found, exercises = markdown.find("## What this build found"), markdown.find("## Exercises")
+    assert 0 < found < exercises, f"{notebook.name}: needs '## What this build found' then '## Exercises'"
+    assert "{glue:text}" in markdown[found:exercises], f"{notebook.name}: findings must be glued, not typed"
+    assert markdown[exercises:].count("\n1. ") == 1 and "\n2. " in markdown[exercises:]
+    tagged = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1 and not any(c.get("outputs") for c in nb.cells if c.cell_type == "code")

@@ -32,7 +32,8 @@ def build_info_markdown(corpus: dict, profile_path: Path, timings: Path) -> str:
     kind = "stand-in" if corpus["kind"] == "standin" else "real SpokeN-100"
     badge_class = "warning" if corpus["kind"] == "standin" else "tip"
     lines = [
-        f"```{{admonition}} Built from the {kind} corpus, profile `{Path(profile_path).stem}`",
+        # A colon fence: a backtick fence cannot have backticks in its title (the box would not open).
+        f":::{{admonition}} Built from the {kind} corpus, profile `{Path(profile_path).stem}`",
         f":class: {badge_class}",
         "",
         f"- **Corpus:** {corpus['label']}.",
@@ -43,7 +44,7 @@ def build_info_markdown(corpus: dict, profile_path: Path, timings: Path) -> str:
         + (f"; stand-in generation key `{corpus['generation_key']}`" if corpus.get("generation_key") else "")
         + ".",
         f"- **Code:** spoken100 {__version__}, commit {_git_commit()}; Python {platform.python_version()}.",
-        "```",
+        ":::",
         "",
         "| stage | seconds |",
         "|---|---|",
@@ -87,3 +88,97 @@ def benchmarks_markdown(folder: Path) -> str:
             lines.append(f"| {row['stage']} | {clips} | {row['seconds']:.2f} | {rate} | {verdict} |")
         lines.append("")
     return "\n".join(lines)
+
+
+#: Distributions whose versions decide this build's numbers, in the order the reproducibility page lists them.
+KEY_PACKAGES = (
+    "numpy", "scipy", "pandas", "scikit-learn", "librosa", "soundfile", "praat-parselmouth", "umap-learn",
+    "torch", "tensorflow-cpu", "tensorflow", "keras", "tflite-micro", "deap", "papermill", "myst-nb",
+    "jupyter-book", "sphinx",
+)  # fmt: skip
+
+
+def _command_version(command: list[str]) -> str:
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=10).stdout
+        return out.strip().splitlines()[0] if out.strip() else "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "not installed"
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _memory_gib() -> str:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return f"{int(line.split()[1]) / 1024**2:.0f} GiB"
+    except (OSError, ValueError):
+        pass
+    return "unknown"
+
+
+def environment_markdown() -> str:
+    """The software and hardware of this build: package versions, eSpeak NG, OS, CPU, memory, GPU.
+
+    Read at build time from the running environment (``importlib.metadata``), so the page states
+    what actually ran, not what a requirements file asked for.
+    """
+    import os
+    from importlib import metadata
+
+    lines = ["| component | version |", "|---|---|", f"| Python | {platform.python_version()} |"]
+    for name in KEY_PACKAGES:
+        try:
+            lines.append(f"| {name} | {metadata.version(name)} |")
+        except metadata.PackageNotFoundError:
+            continue
+    lines.append(f"| eSpeak NG | {_command_version(['espeak-ng', '--version'])} |")
+    lines += [
+        "",
+        "| hardware | |",
+        "|---|---|",
+        f"| operating system | {platform.platform()} |",
+        f"| CPU | {_cpu_model()}, {os.cpu_count()} logical cores |",
+        f"| memory | {_memory_gib()} |",
+        f"| GPU | {_command_version(['nvidia-smi', '--query-gpu=name', '--format=csv,noheader'])} |",
+    ]
+    return "\n".join(lines).replace("| GPU | not installed |", "| GPU | none (CPU only) |") + "\n"
+
+
+#: Glued keys that measure time, not results: left out of the fingerprints, which must not change between reruns.
+_TIMING_WORDS = ("seconds", "minutes")
+
+
+def results_fingerprints(notebooks_dir: Path) -> dict[str, tuple[int, str]]:
+    """Per executed chapter: how many values it glued and a sha256 over them (timings left out).
+
+    Two builds with the same corpus, profile and code must give the same fingerprints (the
+    chapters are seeded and deterministic); a reviewer compares them with the published ones.
+    """
+    import hashlib
+
+    from spoken100.summary import glued_values
+
+    prints = {}
+    for path in sorted(Path(notebooks_dir).glob("*.ipynb")):
+        values = {k: v for k, v in glued_values(path).items() if not any(w in f"_{k}_" for w in _TIMING_WORDS)}
+        text = json.dumps(values, sort_keys=True, default=repr)
+        prints[path.stem] = (len(values), hashlib.sha256(text.encode()).hexdigest()[:16])
+    return prints
+
+
+def reproducibility_markdown(notebooks_dir: Path) -> str:
+    """The environment tables and the chapters' result fingerprints for the reproducing page."""
+    lines = [environment_markdown(), "", "| chapter | glued results | sha256 (first 16) |", "|---|---:|---|"]
+    for stem, (n, digest) in results_fingerprints(notebooks_dir).items():
+        lines.append(f"| `{stem}` | {n} | `{digest}` |")
+    return "\n".join(lines) + "\n"

@@ -171,6 +171,21 @@ def build_info(corpus_json: Path, profile_path: Path, timings: Path, out: Path) 
     atomic.write_text_if_changed(out, text)
 
 
+@main.command("summary", hidden=True)
+@click.option("--notebooks", "notebooks_dir", type=click.Path(path_type=Path), required=True,
+              help="Folder of this build's executed notebooks.")  # fmt: skip
+@click.option("--corpus", "corpus_json", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--profile", "profile_path", type=click.Path(path_type=Path), required=True)
+@click.option("--out-dir", type=click.Path(path_type=Path), required=True, help="The book's _generated folder.")
+def summary(notebooks_dir: Path, corpus_json: Path, profile_path: Path, out_dir: Path) -> None:
+    """Write the landing page's headline, the paper-vs-companion table and the reproducibility tables."""
+    from spoken100.buildinfo import reproducibility_markdown
+    from spoken100.summary import write_summary
+
+    write_summary(notebooks_dir, json.loads(corpus_json.read_text()), profile_path.stem, out_dir)
+    atomic.write_text_if_changed(out_dir / "reproducibility.md", reproducibility_markdown(notebooks_dir))
+
+
 @main.command("bench-info", hidden=True)
 @click.option("--bench", type=click.Path(path_type=Path), required=True, help="Folder of benchmark records.")
 @click.option("--out", type=click.Path(path_type=Path), required=True)

@@ -1,0 +1,88 @@
+"""Benchmark every chapter as `make book` runs it: cold (nothing cached), then a warm rerun.
+
+The issues set per-chapter targets on a 2-core CPU with the default profile: chapters 2 and 3
+warm reruns ≤ 10 s; chapter 4 cold ≤ 20 min and warm ≤ 30 s; chapters 5 and 6 together (the
+search plus both chapters) cold ≤ 15 min and warm ≤ 30 s. The cold runs use a fresh data home,
+so every feature, training run and search is computed; only the stand-in's clips are linked from
+the current data home when present (generation has its own benchmark, ``bench_corpus.py``).
+
+    .venv/bin/python benchmarks/bench_chapters.py [--profile default] [--notebooks 04_baselines ...]
+                                                 [--out _build/bench/chapters.json]
+
+Run it on an otherwise idle machine: the record keeps the load average at the start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+from _record import machine_facts, timed, write_record
+
+ROOT = Path(__file__).resolve().parents[1]
+#: (cold, warm) targets in seconds per notebook, from the chapter issues (None: no target).
+TARGETS = {
+    "02_voices": (None, 10),
+    "03_umap": (None, 10),
+    "04_baselines": (20 * 60, 30),
+}
+#: Notebooks whose times add up to one target (cold, warm): the search plus both TinyML chapters.
+GROUPS = {"chapters 5 + 6 (search, EvoNAS, deployment)": (("05_evonas", "06_deployment"), (15 * 60, 30))}
+
+
+def _run(notebook: Path, out_dir: Path, profile: Path, data: str) -> None:
+    from spoken100.profiles import load_profile, notebook_parameters
+    from spoken100.runner import run_notebook
+
+    params = notebook_parameters(load_profile(profile), notebook.stem, profile.stem, data)
+    run_notebook(notebook, out_dir / notebook.name, params, failed_dir=out_dir / "failed")
+
+
+def _link_standin(source_home: Path, home: Path) -> None:
+    """Reuse the already generated stand-in clips (read-only) in the fresh data home."""
+    standin = source_home / "standin"
+    if standin.is_dir():
+        (home / "standin").symlink_to(standin.resolve(), target_is_directory=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="default", help="profile name in profiles/ (default: default)")
+    parser.add_argument("--notebooks", nargs="*", help="notebook stems (default: every notebook)")
+    parser.add_argument("--data", default="standin")
+    parser.add_argument("--out", type=Path, default=Path("_build/bench/chapters.json"))
+    args = parser.parse_args()
+    out = args.out.resolve()
+    profile = ROOT / "profiles" / f"{args.profile}.yml"
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    if args.notebooks:
+        notebooks = [nb for nb in notebooks if nb.stem in set(args.notebooks)]
+    facts = machine_facts()
+    source_home = Path(os.environ.get("SPOKEN100_HOME", ROOT / "data"))
+
+    results: list[dict] = []
+    seconds: dict[tuple[str, str], float] = {}
+    with tempfile.TemporaryDirectory(prefix="spoken100-bench-") as tmp:
+        home, out_dir = Path(tmp) / "home", Path(tmp) / "executed"
+        home.mkdir()
+        _link_standin(source_home, home)
+        os.environ["SPOKEN100_HOME"] = str(home)
+        for run in ("cold", "warm rerun"):
+            for nb in notebooks:
+                target = TARGETS.get(nb.stem, (None, None))[0 if run == "cold" else 1]
+                timed(f"{nb.stem} ({run})", results, lambda nb=nb: _run(nb, out_dir, profile, args.data), target)
+                seconds[nb.stem, run] = results[-1]["seconds"]
+        for label, (members, targets) in GROUPS.items():
+            for run, target in zip(("cold", "warm rerun"), targets, strict=True):
+                if all((m, run) in seconds for m in members):
+                    total = round(sum(seconds[m, run] for m in members), 2)
+                    results.append({"stage": f"{label} ({run})", "seconds": total, "target_s": target})
+                    print(f"{label} ({run}): {total:.1f} s")
+    write_record(out, "chapters", results, facts, profile=args.profile, data=args.data,
+                 note=f"{args.profile} profile, fresh data home; load average {facts['load_before']} at the start")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""The summary pages read this build's glued results back from the executed chapters, never typing one in."""
+
+from __future__ import annotations
+
+import base64
+import inspect
+import math
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from spoken100 import summary
+from spoken100.buildinfo import results_fingerprints
+
+ROOT = Path(__file__).resolve().parents[1]
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+
+
+def _glue_output(name: str, value) -> nbformat.NotebookNode:
+    prefix = "application/papermill.record/"
+    return nbformat.v4.new_output(
+        "display_data", data={f"{prefix}text/plain": repr(value)},
+        metadata={"scrapbook": {"name": name, "mime_prefix": prefix}},
+    )  # fmt: skip
+
+
+def _executed(path: Path, glued: dict, tagged_png: bool = False) -> Path:
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("glue(...)")
+    cell.outputs = [_glue_output(k, v) for k, v in glued.items()]
+    nb.cells.append(cell)
+    if tagged_png:
+        figure = nbformat.v4.new_code_cell("plot()", metadata={"tags": [summary.HEADLINE_TAG]})
+        figure.outputs = [nbformat.v4.new_output("display_data", data={"image/png": base64.b64encode(PNG).decode()})]
+        nb.cells.append(figure)
+    nbformat.write(nb, path)
+    return path
+
+
+def test_glued_values_round_trip(tmp_path):
+    path = _executed(tmp_path / "03_umap.ipynb", {"n": 12800, "acc": 89.5, "model": "CNN-2D", "missing": math.nan})
+    values = summary.glued_values(path)
+    assert values["n"] == 12800 and values["acc"] == 89.5 and values["model"] == "CNN-2D"
+    assert math.isnan(values["missing"])
+    assert summary.glued_values(tmp_path / "absent.ipynb") == {}
+
+
+def test_missing_values_say_so_and_are_never_nan():
+    assert summary.format_value(None) == summary.NOT_COMPUTED
+    assert summary.format_value(math.nan, "{:.1f}") == summary.NOT_COMPUTED
+    assert summary.format_value(89.456, "{:.1f}", " %") == "89.5 %"
+    assert summary.format_value("reached", "{:.1f}") == "reached"
+
+
+def test_write_summary_uses_only_what_the_chapters_glued(tmp_path):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    _executed(notebooks / "01_generation_audit.ipynb", {"n_clips": 3200, "n_checks": 12, "n_pass": 11})
+    _executed(notebooks / "03_umap.ipynb", {"umap_knn_language": 91.25, "umap_chance_language": 25.0}, tagged_png=True)
+    corpus = {"kind": "standin", "label": "the stand-in", "n_clips": 3200}
+    paths = summary.write_summary(notebooks, corpus, "smoke", tmp_path / "out")
+    headline = paths["headline"].read_text()
+    assert "stand-in" in headline and "profile smoke" in headline and ":class: warning" in headline
+    assert "3,200 clips; 11 of 12 checks pass" in headline and "91.2 %" in headline
+    assert summary.NOT_COMPUTED in headline  # chapters 2 and 4-6 were not executed
+    assert paths["figure"].read_bytes() == PNG and "_generated/headline.png" in headline
+    table = paths["comparison"].read_text()
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert len(rows) == len(summary.COMPARISONS)
+    assert "| 3,200 |" in table and "84.77 ± 3.70 %" in table  # ours from the glue; the paper's from its source
+
+
+def _glue_patterns(notebook: Path) -> list[re.Pattern]:
+    source = "\n".join(c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code")
+    patterns = []
+    for is_f, key in re.findall(r'glue\((f?)"([^"]+)"', source):
+        patterns.append(re.compile(re.sub(r"\\\{[^}]*\\\}", ".+", re.escape(key)) if is_f else re.escape(key)))
+    if "deploy.findings(" in source:  # chapter 6 glues every key of this dictionary in a loop
+        from spoken100.nas import deploy
+
+        keys = re.findall(r'"([a-z0-9_]+)":', inspect.getsource(deploy.findings))
+        patterns += [re.compile(re.escape(k)) for k in keys]
+    return patterns
+
+
+@pytest.mark.parametrize("row", [r for r in summary.COMPARISONS if r.ours], ids=lambda r: r.quantity)
+def test_every_compared_value_is_glued_by_its_chapter(row):
+    notebook, key = row.ours
+    patterns = _glue_patterns(ROOT / "notebooks" / f"{notebook}.ipynb")
+    assert any(p.fullmatch(key) for p in patterns), f"{notebook} glues no value named {key}"
+
+
+def test_fingerprints_ignore_timings_and_see_results(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    _executed(a / "04_baselines.ipynb", {"best_accuracy_number": 7.8, "training_seconds": 100.0})
+    _executed(b / "04_baselines.ipynb", {"best_accuracy_number": 7.8, "training_seconds": 250.0})
+    assert results_fingerprints(a) == results_fingerprints(b)
+    _executed(b / "04_baselines.ipynb", {"best_accuracy_number": 7.9, "training_seconds": 250.0})
+    assert results_fingerprints(a) != results_fingerprints(b)
