@@ -59,3 +59,18 @@ def test_every_page_loads_in_a_real_browser():
     assert not [r.page for r in reports if r.broken_images], report
     assert not [r.page for r in reports if r.console_errors], report
     assert not [r.page for r in reports if not (r.screenshot and r.screenshot.is_file())], report
+
+
+def test_landing_page_shows_this_builds_results_and_figure():
+    html = (HTML / "book" / "intro.html").read_text()
+    assert "This build: stand-in corpus" in html and "profile smoke" in html
+    assert "checks pass" in html and "headline.png" in html
+    for chapter in ("01_generation_audit", "03_umap", "04_baselines", "05_evonas", "06_deployment"):
+        assert f"notebooks/{chapter}.html" in html  # every chapter one click away
+
+
+def test_paper_vs_companion_page_sets_both_side_by_side():
+    html = (HTML / "book" / "comparison.html").read_text()
+    assert "84.77 ± 3.70 %" in html and "368 ms" in html  # the paper's figures, with their sources
+    assert "paper-facts §4.4" in html and "12,800 = 100 × 4 × 32" in html
+    assert "3,200" in html  # this build's clip count, glued by chapter 1
