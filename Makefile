@@ -77,6 +77,14 @@ $(STAGE)/notebooks/%.ipynb: notebooks/%.ipynb profiles/$(PROFILE).yml $(WORK)/co
 $(STAGE)/%: %
 	@mkdir -p $(dir $@); cp $< $@
 
+# The configuration is staged with the repository address (REPO_URL) that the launch buttons need.
+REPO_URL ?=
+$(WORK)/repo-url: FORCE
+	@mkdir -p $(WORK); [ "$$(cat $@ 2>/dev/null)" = "$(REPO_URL)" ] || echo "$(REPO_URL)" > $@
+
+$(STAGE)/_config.yml: _config.yml $(WORK)/repo-url
+	@mkdir -p $(dir $@); sed 's|^  url: ""  # REPO_URL$$|  url: "$(REPO_URL)"|' $< > $@
+
 $(STAGE)/book/_generated/build-info.md: $(WORK)/corpus.json $(STAGED_NOTEBOOKS) profiles/$(PROFILE).yml | setup
 	@mkdir -p $(TIMINGS)
 	@$(BIN)/spoken100 build-info --corpus $(WORK)/corpus.json --profile profiles/$(PROFILE).yml --timings $(TIMINGS) --out $@
