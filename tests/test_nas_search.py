@@ -300,3 +300,44 @@ def test_warm_start_puts_the_paper_architectures_into_generation_1(fake):
     assert published <= set(first.genome_id) and len(first) == SMALL.population
     assert not published & set(cold.candidates.genome_id)
     assert warm.folder != cold.folder
+
+
+def test_a_latency_budget_keeps_every_generated_genome_within_it(fake, monkeypatch):
+    """Generation 1 and every child are drawn within the budget; published models are never budgeted."""
+    monkeypatch.setattr(search, "estimated_latency_ms", lambda genome, threads=1: float(genome.preprocessing.n_fft))
+    budget = replace(SMALL, max_latency_ms=300.0)
+    result = search.search(task_data(), budget, progress=False)
+    n_ffts = [Genome.from_json(g).preprocessing.n_fft for g in result.candidates.genome]
+    assert n_ffts and max(n_ffts) <= 300
+    assert result.folder != search.search(task_data(), SMALL, progress=False).folder
+    assert budget.protocol()["max_latency_ms"] == 300.0 and "max_latency_ms" not in SMALL.protocol()
+
+
+def test_latency_budget_settings_are_resolved_or_refused():
+    assert search.latency_budget_ms(None, "language") is None
+    assert search.latency_budget_ms(50, "number") == 50.0
+    for bad in ("fittest", "paper-best", -3):
+        with pytest.raises(search.SearchError, match="latency_budget"):
+            search.latency_budget_ms(bad, "language")
+    configs = search.search_configs({"tasks": ["language"], "latency_budget": 42.5, "population": 4})
+    assert configs["language"].max_latency_ms == 42.5 and configs["language"].population == 4
+
+
+def test_the_paper_fittest_budget_is_its_estimated_latency():
+    pytest.importorskip("tensorflow")
+    ms = search.latency_budget_ms("paper-fittest", "language")
+    assert 20 < ms < 60  # 0.53 M MACs at 4.5 cycles per MAC and 64 MHz: about 37 ms
+    assert search.latency_budget_ms("paper-accurate", "language") > ms
+
+
+def test_an_over_budget_genome_is_rejected_before_training(monkeypatch):
+    pytest.importorskip("tensorflow")
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("an over-budget genome must not be trained")
+
+    monkeypatch.setattr(search, "train_genome", no_training)
+    data = task_data()
+    record = search.evaluate_genome(Genome(n_classes=4), data.payload(), replace(SMALL, max_latency_ms=0.001))
+    assert not record["feasible"] and record["stage"] == "latency" and "latency budget" in record["reason"]
+    assert record["latency_ms"] > 0.001 and record["macs"] > 0

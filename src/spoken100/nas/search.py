@@ -74,7 +74,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +143,11 @@ class SearchConfig:
     seed: seeds the search and every candidate's training.
     warm_start: put the paper's three architectures into generation 1 (with
         ``initial_population - 3`` random genomes); off by default, so the search is independent.
+    max_latency_ms: a latency budget (the central estimate of :mod:`spoken100.nas.costs`): a
+        candidate above it is infeasible, found from its MAC count before any training, so it costs
+        a fraction of a second. ``None``: no budget. Chapter 5 can set it to the paper's fittest
+        model's latency (``latency_budget="paper-fittest"``, :func:`search_configs`), which turns
+        the search into a search for a model that dominates that one.
     n_jobs: parallel evaluations (joblib processes when > 1); it does not change the result.
     threads: TensorFlow intra-op threads of every training (1: the weights do not depend on the
         machine's core count, see :func:`spoken100.nas.train.configure_tensorflow`).
@@ -168,6 +173,7 @@ class SearchConfig:
     split_seed: int = 0
     seed: int = 0
     warm_start: bool = False
+    max_latency_ms: float | None = None
     n_jobs: int = 1
     threads: int | None = 1
 
@@ -208,7 +214,9 @@ class SearchConfig:
                 "recalibrate_clips": self.recalibrate_clips,
                 "n_calibration": self.n_calibration, "int8_val_clips": self.int8_val_clips, "seed": self.seed,
                 "schedule": [list(s) for s in LAB_SCHEDULE], "normalize": True,
-                "threads": self.threads}  # fmt: skip
+                "threads": self.threads,
+                # only when set, so that unbudgeted searches keep their cached evaluations
+                **({"max_latency_ms": self.max_latency_ms} if self.max_latency_ms is not None else {})}  # fmt: skip
 
     def search_settings(self) -> dict[str, Any]:
         """The settings that determine the search (everything but generations and n_jobs)."""
@@ -216,16 +224,47 @@ class SearchConfig:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
 
 
-#: Chapter 5's parameters that are not search settings: which tasks to search, which published models to train.
-CHAPTER_ONLY_PARAMETERS = ("tasks", "published_variants")
+#: Chapter 5's parameters that are not search settings: which tasks to search, which published models
+#: to train, and the latency budget in words (resolved into ``max_latency_ms``).
+CHAPTER_ONLY_PARAMETERS = ("tasks", "published_variants", "latency_budget")
+
+
+def published_latency_ms(task: str, variant: str = "fittest", threads: int | None = 1) -> float:
+    """The estimated latency (central, ms) of a published architecture for ``task``: MACs only, no training.
+
+    threads: TensorFlow's intra-op threads, fixed before this first build in the process (see
+    :func:`spoken100.nas.train.configure_tensorflow`), so that a later training here is unaffected.
+    """
+    from spoken100.nas.costs import count_macs, estimate_latency
+    from spoken100.nas.published import published_architecture
+    from spoken100.nas.train import configure_tensorflow, fresh_model
+
+    configure_tensorflow(threads)
+    model = fresh_model(published_architecture(variant, TASK_CLASSES[task]), 0)
+    return 1e3 * estimate_latency(count_macs(model)["total"]).central
+
+
+def latency_budget_ms(budget: Any, task: str, threads: int | None = 1) -> float | None:
+    """``max_latency_ms`` from chapter 5's ``latency_budget``: ``None``, a number of ms, or ``"paper-<variant>"``."""
+    if budget is None:
+        return None
+    if isinstance(budget, str):
+        variant = budget.removeprefix("paper-")
+        if not budget.startswith("paper-") or variant not in PUBLISHED_VARIANTS:
+            raise SearchError(f"latency_budget must be a number of ms, None or 'paper-fittest' (or -accurate, "
+                              f"-fastest), not {budget!r}")  # fmt: skip
+        return round(published_latency_ms(task, variant, threads), 3)
+    if float(budget) <= 0:
+        raise SearchError(f"latency_budget must be positive, got {budget}")
+    return float(budget)
 
 
 def search_configs(parameters: dict[str, Any]) -> dict[str, SearchConfig]:
     """One :class:`SearchConfig` per task from chapter 5's papermill parameters.
 
-    parameters: chapter 5's parameter names and values (``tasks`` plus any :class:`SearchConfig`
-        field; ``published_variants`` and the corpus parameters ``data``, ``profile`` and
-        ``n_speakers`` are ignored). Chapter 6 receives the same mapping from the profile, so it
+    parameters: chapter 5's parameter names and values (``tasks``, ``latency_budget`` --
+        :func:`latency_budget_ms` -- and any :class:`SearchConfig` field; ``published_variants``
+        and the corpus parameters ``data``, ``profile`` and ``n_speakers`` are ignored). Chapter 6 receives the same mapping from the profile, so it
         deploys the picks of exactly chapter 5's searches; an unknown name is refused.
     """
     known = {f.name for f in fields(SearchConfig)} - {"task"}
@@ -235,7 +274,11 @@ def search_configs(parameters: dict[str, Any]) -> dict[str, SearchConfig]:
     if unknown:
         raise SearchError(f"unknown search setting(s) {unknown}; known: {sorted(known)}")
     tasks = parameters.get("tasks", list(TASK_CLASSES))
+    budget = parameters.get("latency_budget")
     configs = {task: SearchConfig(task=task, **settings) for task in tasks}
+    if budget is not None:
+        configs = {task: replace(c, max_latency_ms=latency_budget_ms(budget, task, c.threads))
+                   for task, c in configs.items()}  # fmt: skip
     for config in configs.values():
         config.validate()
     return configs
@@ -384,6 +427,7 @@ def evaluate_genome(genome: Genome, payload: dict[str, Any], config: SearchConfi
         candidate_fitness,
         count_macs,
         estimate_costs,
+        estimate_latency,
         fits,
         layer_macs,
     )
@@ -406,6 +450,14 @@ def evaluate_genome(genome: Genome, payload: dict[str, Any], config: SearchConfi
         floor = activation_floor_bytes(model)
         floor += AUDIO_BYTES_PER_SAMPLE * genome.preprocessing.n_samples + RAM_OVERHEAD_BYTES
         del model
+        if config.max_latency_ms is not None:
+            latency_ms = 1e3 * estimate_latency(macs).central
+            if latency_ms > config.max_latency_ms:
+                record.update(stage="latency", macs=macs, latency_ms=latency_ms,
+                              reason=f"over the latency budget: {latency_ms:.1f} ms > {config.max_latency_ms:.1f} ms "
+                                     "(estimated from MACs, before training)")  # fmt: skip
+                record["eval_seconds"] = round(time.perf_counter() - start, 3)
+                return record
         reason = _memory_reason(None, floor, bound=True)
         if reason:
             record.update(stage="memory", reason=reason + " (activations of one layer, before conversion)",
@@ -674,11 +726,11 @@ def make_offspring(
             else:
                 candidate = a
             candidate = mutate(candidate, rng, rate=config.mutation_rate)
-            if candidate.genome_id() not in taken:
+            if candidate.genome_id() not in taken and within_budget(candidate, config):
                 child = candidate
                 break
         if child is None:  # the neighbourhood is exhausted: a random newcomer
-            child = random_genome(rng, DEFAULT_SPACE, config.n_classes)
+            child = _random_within_budget(rng, config, taken)
         taken.add(child.genome_id())
         children.append(child)
     return children
@@ -688,9 +740,54 @@ def initial_population_genomes(config: SearchConfig, rng: np.random.Generator) -
     """Generation 1: ``initial_population`` random genomes, or with ``warm_start`` the paper's three
     architectures followed by ``initial_population - 3`` random ones."""
     seeded = list(published_candidates(config.task).values()) if config.warm_start else []
-    randoms = initial_genomes(max(0, config.n_initial - len(seeded)) + len(seeded), rng, config.n_classes)
     taken = {g.genome_id() for g in seeded}
+    if config.max_latency_ms is not None:  # draw until enough genomes fit the budget
+        randoms = []
+        for _ in range(max(0, config.n_initial - len(seeded))):
+            genome = _random_within_budget(rng, config, taken)
+            taken.add(genome.genome_id())
+            randoms.append(genome)
+        return (seeded + randoms)[: config.n_initial]
+    randoms = initial_genomes(max(0, config.n_initial - len(seeded)) + len(seeded), rng, config.n_classes)
     return (seeded + [g for g in randoms if g.genome_id() not in taken])[: config.n_initial]
+
+
+_LATENCY_CACHE: dict[str, float] = {}
+
+
+def estimated_latency_ms(genome: Genome, threads: int | None = 1) -> float:
+    """The central latency estimate of ``genome`` (ms) from its MAC count: builds it, trains nothing.
+
+    threads: as :func:`published_latency_ms` (TensorFlow's threads are fixed before the first build).
+    """
+    key = genome.genome_id()
+    if key not in _LATENCY_CACHE:
+        from spoken100.nas.costs import count_macs, estimate_latency
+        from spoken100.nas.train import configure_tensorflow, fresh_model
+
+        configure_tensorflow(threads)
+        try:
+            macs = count_macs(fresh_model(genome, 0))["total"]
+            _LATENCY_CACHE[key] = 1e3 * estimate_latency(macs).central
+        except Exception:  # noqa: BLE001 -- a genome that does not build is judged by evaluate_genome
+            _LATENCY_CACHE[key] = 0.0
+    return _LATENCY_CACHE[key]
+
+
+def within_budget(genome: Genome, config: SearchConfig) -> bool:
+    """Whether ``genome`` fits ``config.max_latency_ms`` (always, without a budget)."""
+    return config.max_latency_ms is None or estimated_latency_ms(genome, config.threads) <= config.max_latency_ms
+
+
+def _random_within_budget(rng: np.random.Generator, config: SearchConfig, taken: set[str],
+                          tries: int = 2000) -> Genome:  # fmt: skip
+    """A random genome not in ``taken`` that fits the latency budget (the last draw if none does)."""
+    genome = random_genome(rng, DEFAULT_SPACE, config.n_classes)
+    for _ in range(tries):
+        if genome.genome_id() not in taken and within_budget(genome, config):
+            return genome
+        genome = random_genome(rng, DEFAULT_SPACE, config.n_classes)
+    return genome
 
 
 def initial_genomes(n: int, rng: np.random.Generator, n_classes: int) -> list[Genome]:
@@ -907,7 +1004,8 @@ def published_candidates(task: str, variants: Sequence[str] = PUBLISHED_VARIANTS
 def evaluate_published_data(
     data: TaskData, config: SearchConfig, progress: bool = True, variants: Sequence[str] = PUBLISHED_VARIANTS
 ) -> pd.DataFrame:
-    """:func:`evaluate_published` on prepared :class:`TaskData`."""
+    """:func:`evaluate_published` on prepared :class:`TaskData` (under the protocol, without a latency budget)."""
+    config = replace(config, max_latency_ms=None)  # the paper's models are measured, never budgeted
     published = published_candidates(config.task, variants)
     records = evaluate_many(list(published.values()), data, config, progress=progress, desc="published models")
     table = pd.DataFrame(records, columns=list(RECORD_COLUMNS))
