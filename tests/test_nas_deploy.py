@@ -265,3 +265,35 @@ def test_normalised_models_see_normalised_clips(tiny, tmp_path):
     io = normalised.io["input"]
     q = tflite.quantize_input(peak_normalize(quiet[:1])[0], io["scale"], io["zero_point"])
     assert deploy.read_c_array(paths["clip_cc"]) == q.tobytes()
+
+
+def test_deployment_reports_are_artefacts_keyed_by_model_and_data(tiny, monkeypatch, tmp_path):
+    monkeypatch.setenv("SPOKEN100_HOME", str(tmp_path))
+    model, _ = tiny
+    X, y, calib = _clips(4, seed=3), np.array([0, 1, 2, 3]), _clips(4, seed=4)
+    first = deploy.cached_deployment_report(model, X, y, calib, "m", task="language")
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("a cached report was recomputed")
+
+    monkeypatch.setattr(deploy, "deployment_report", must_not_run)
+    again = deploy.cached_deployment_report(model, X, y, calib, "m", task="language")
+    assert again.tflite == first.tflite and again.int8_accuracy == first.int8_accuracy
+    with pytest.raises(AssertionError, match="recomputed"):  # other test clips: another artefact
+        deploy.cached_deployment_report(model, X[::-1].copy(), y, calib, "m", task="language")
+    before = deploy.model_fingerprint(model)
+    weights = model.get_weights()
+    model.set_weights([w + 1 for w in weights])
+    try:
+        assert deploy.model_fingerprint(model) != before
+    finally:
+        model.set_weights(weights)
+
+
+def test_noise_calibration_is_the_papers_draw_as_an_array():
+    from spoken100.nas import tflite
+
+    noise, note = deploy.calibration_set(None, None, "noise", n=3, seed=7)
+    drawn = np.concatenate([batch[0] for batch in tflite.noise_dataset(n=3, seed=7)()])
+    np.testing.assert_array_equal(noise, drawn)
+    assert "uniform-noise" in note

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import re
 import time
@@ -253,14 +254,14 @@ def calibration_set(
         waveforms in [-1, 1), as the paper's conversion script (:func:`spoken100.nas.tflite.noise_dataset`).
     """
     from spoken100.baselines.inputs import corpus_inputs
-    from spoken100.nas import tflite
 
     if kind == "train":
         rows = train_index.sample(min(n, len(train_index)), random_state=seed)
         clips = corpus_inputs(corpus.root, rows, "waveform", progress=False)
         return clips, f"{len(rows)} clips of the fold's training speakers"
-    if kind == "noise":
-        return tflite.noise_dataset(n=n, seed=seed), f"{n} uniform-noise waveforms in [-1, 1), as the paper did"
+    if kind == "noise":  # the same draws as tflite.noise_dataset(n, seed=seed), as an array (cacheable)
+        noise = np.random.default_rng(seed).uniform(-1.0, 1.0, size=(n, 8000)).astype(np.float32)
+        return noise, f"{n} uniform-noise waveforms in [-1, 1), as the paper did"
     raise ValueError(f"calibration must be 'train' or 'noise', not {kind!r}")
 
 
@@ -620,6 +621,98 @@ def deployment_report(
     )
 
 
+# ---- cached reports ---------------------------------------------------------------------------------
+#: Bump when :func:`deployment_report` or :func:`first_divergence` change what they measure.
+DEPLOY_VERSION = 1
+
+
+def model_fingerprint(keras_model: keras.Model) -> str:
+    """sha256 of a Keras model's architecture (JSON) and every weight: the same model, the same key."""
+    digest = hashlib.sha256(keras_model.to_json().encode())
+    for weight in keras_model.get_weights():
+        digest.update(np.ascontiguousarray(weight).tobytes())
+    return digest.hexdigest()
+
+
+def _array_digest(*arrays: Any) -> str:
+    digest = hashlib.sha256()
+    for a in arrays:
+        digest.update(b"none" if a is None else np.ascontiguousarray(np.asarray(a)).tobytes())
+    return digest.hexdigest()
+
+
+def _tool_versions() -> str:
+    from importlib import metadata
+
+    versions = []
+    for name in ("tensorflow-cpu", "tensorflow", "tflite-micro"):
+        try:
+            versions.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return ",".join(versions)
+
+
+def _cache_file(kind: str, name: str, key: str, suffix: str) -> Path:
+    from spoken100.paths import cache_dir
+
+    return cache_dir("deploy", kind) / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}-{key[:20]}{suffix}"
+
+
+def cached_deployment_report(
+    keras_model: keras.Model, X_test: np.ndarray, y_test: np.ndarray, representative: np.ndarray | None,
+    name: str, **options: Any,
+) -> Deployment:  # fmt: skip
+    """:func:`deployment_report`, kept as an artefact keyed by everything it depends on.
+
+    The key hashes the model (architecture and weights), the test clips and labels, the calibration
+    clips (an array: the callables of :mod:`spoken100.nas.tflite` cannot be keyed), the options and
+    the TensorFlow/TFLite Micro versions, so a rebuild with nothing changed converts and runs nothing.
+    The report is pickled to ``cache_dir("deploy", "reports")`` atomically.
+    """
+    import joblib
+
+    if representative is not None and not isinstance(representative, np.ndarray):
+        return deployment_report(keras_model, X_test, y_test, representative, name, **options)
+    key = hashlib.sha256(json.dumps([
+        DEPLOY_VERSION, _tool_versions(), model_fingerprint(keras_model), _array_digest(X_test, y_test, representative),
+        name, sorted(options.items()),
+    ], default=str).encode()).hexdigest()  # fmt: skip
+    path = _cache_file("reports", name, key, ".pkl")
+    if path.is_file():
+        try:
+            return joblib.load(path)
+        except Exception:  # noqa: BLE001 -- an unreadable artefact is recomputed, never trusted
+            path.unlink(missing_ok=True)
+    report = deployment_report(keras_model, X_test, y_test, representative, name, **options)
+    with atomic.atomic_path(path) as tmp:
+        joblib.dump(report, tmp)
+    return report
+
+
+def deploy_picks(picks: Sequence[Pick], X_test: np.ndarray, test_index: pd.DataFrame,
+                 representative: np.ndarray | None, n_tflm: int | None = None,
+                 progress: bool = True) -> list[Deployment]:  # fmt: skip
+    """One cached :func:`deployment_report` per pick, with progress; each pick's own labels and normalisation."""
+    from tqdm.auto import tqdm
+
+    from spoken100.baselines.inputs import targets
+
+    return [
+        cached_deployment_report(
+            p.model,
+            X_test,
+            targets(test_index, p.task),
+            representative,
+            p.name,
+            task=p.task,
+            n_tflm=n_tflm,
+            normalize=p.normalize,
+        )  # fmt: skip
+        for p in tqdm(picks, desc="deploying", unit="model", disable=not progress)
+    ]
+
+
 # ---- tables ------------------------------------------------------------------------------------
 def deployment_table(deployments: Sequence[Deployment], readable: bool = True) -> pd.DataFrame:
     """The reports side by side.
@@ -714,7 +807,19 @@ def locate_divergences(
     for d in todo[: len(todo) if n_models is None else max(int(n_models), 0)]:
         pick = by_name[d.name]
         clips = model_inputs(np.asarray(X_test, dtype=np.float32)[d.differing_clips()[:max_clips]], pick.normalize)
-        found[d.name] = first_divergence(pick.model, clips, model_inputs(representative, pick.normalize))
+        calibration = model_inputs(representative, pick.normalize)
+        cacheable = calibration is None or isinstance(calibration, np.ndarray)
+        key = hashlib.sha256(json.dumps([DEPLOY_VERSION, _tool_versions(), model_fingerprint(pick.model),
+                                         _array_digest(clips, calibration)]).encode()).hexdigest()  # fmt: skip
+        path = _cache_file("divergences", d.name, key, ".json")
+        if cacheable and path.is_file():
+            found[d.name] = json.loads(path.read_text())["first_divergence"]
+            continue
+        result = first_divergence(pick.model, clips, calibration)
+        # numpy scalars become plain numbers, so the cached and the fresh result are the same values
+        found[d.name] = json.loads(json.dumps(result, default=lambda o: o.item() if hasattr(o, "item") else str(o)))
+        if cacheable:
+            atomic.write_json(path, {"first_divergence": found[d.name]})
     return found
 
 
