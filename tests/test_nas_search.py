@@ -341,3 +341,11 @@ def test_an_over_budget_genome_is_rejected_before_training(monkeypatch):
     record = search.evaluate_genome(Genome(n_classes=4), data.payload(), replace(SMALL, max_latency_ms=0.001))
     assert not record["feasible"] and record["stage"] == "latency" and "latency budget" in record["reason"]
     assert record["latency_ms"] > 0.001 and record["macs"] > 0
+
+
+def test_accuracy_standard_error_in_percentage_points():
+    from spoken100.nas import report
+
+    assert report.accuracy_se_pp(0.5, 100) == pytest.approx(5.0)
+    assert report.accuracy_se_pp(0.0, 800) == 0.0
+    assert np.isnan(report.accuracy_se_pp(0.5, 0))

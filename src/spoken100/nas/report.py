@@ -180,6 +180,24 @@ def _num(row: pd.Series | None, column: str) -> float:
     return float("nan") if row is None or not _finite(row[column]) else float(row[column])
 
 
+def validation_clips(result: SearchResult) -> int:
+    """How many validation clips every candidate of ``result`` was scored on."""
+    available = int(result.split.get("clips", {}).get("val", 0))
+    cap = result.config.max_val_clips
+    return available if cap is None else min(int(cap), available)
+
+
+def accuracy_se_pp(accuracy: float, n: int) -> float:
+    """Binomial standard error of an accuracy measured on ``n`` clips, in percentage points.
+
+    Accuracies of the search are estimates from a sample of validation clips; differences of about
+    one or two standard errors (one model against another, both on the same clips) may be noise.
+    """
+    if n <= 0 or not 0.0 <= accuracy <= 1.0:
+        return float("nan")
+    return 100.0 * float(np.sqrt(accuracy * (1.0 - accuracy) / n))
+
+
 def dominance(
     results: Mapping[str, SearchResult], published: Mapping[str, pd.DataFrame], reference: str = "fittest"
 ) -> pd.DataFrame:
@@ -215,6 +233,8 @@ def dominance(
             "reference val. accuracy %": 100 * float(ref["val_accuracy"]),
             "reference latency ms": float(ref["latency_ms"]),
             "reference flash kB": float(ref["flash_bytes"]) / 1000,
+            "validation clips": validation_clips(result),
+            "accuracy SE pp": accuracy_se_pp(float(ref["val_accuracy"]), validation_clips(result)),
         })  # fmt: skip
         if len(winners):
             best = winners.iloc[0]
@@ -336,6 +356,8 @@ def pareto_figure(results: Mapping[str, SearchResult], published: Mapping[str, p
 
 __all__ = [
     "PAPER_CORPUS",
+    "accuracy_se_pp",
+    "validation_clips",
     "PAPER_FIGURES",
     "dominance",
     "infeasible_table",
