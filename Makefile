@@ -83,7 +83,9 @@ $(WORK)/repo-url: FORCE
 	@mkdir -p $(WORK); [ "$$(cat $@ 2>/dev/null)" = "$(REPO_URL)" ] || echo "$(REPO_URL)" > $@
 
 $(STAGE)/_config.yml: _config.yml $(WORK)/repo-url
-	@mkdir -p $(dir $@); sed 's|^  url: ""  # REPO_URL$$|  url: "$(REPO_URL)"|' $< > $@
+	@mkdir -p $(dir $@); cp $< $@
+	@if [ -n "$(REPO_URL)" ]; then printf '%s\n' "repository:" "  url: $(REPO_URL)" "  branch: main" \
+		"launch_buttons:" "  notebook_interface: jupyterlab" "  binderhub_url: https://mybinder.org" >> $@; fi
 
 $(STAGE)/book/_generated/build-info.md: $(WORK)/corpus.json $(STAGED_NOTEBOOKS) profiles/$(PROFILE).yml | setup
 	@mkdir -p $(TIMINGS)
