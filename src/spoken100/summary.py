@@ -67,8 +67,7 @@ def _baseline_rows() -> list[Comparison]:
                 "Baselines", "04_baselines", f"{spec.title}, number task (100 classes)",
                 f"{100 * mean:.2f} ± {100 * sd:.2f} %", _REPO, ("04_baselines", f"accuracy_{model}_number"),
                 "{:.1f}", " %",
-                "paper: 8 folds × 75 epochs, epoch chosen on the test fold; ours: the profile's folds and "
-                "epochs, epoch chosen on validation speakers (honest)"
+                "honest protocol, the profile's folds and epochs (see the top of the page)"
                 + ("; EfficientNet trained from scratch (no ImageNet weights offline)" if model == "cnn_effnet" else ""),
             )
         )  # fmt: skip
@@ -217,28 +216,34 @@ def _cell(text: str) -> str:
 
 def comparison_markdown(values: dict[str, dict[str, Any]], corpus_label: str, profile: str,
                         rows: Iterable[Comparison] = COMPARISONS) -> str:  # fmt: skip
-    """One Markdown table: each published figure, its source, this build's value and the deviation.
+    """One table per topic: each published figure, its source, this build's value and how they differ.
 
     values: notebook stem -> glued values (:func:`glued_values`).
     """
     lines = [
         f"This build: **{corpus_label}**, profile `{profile}`. Values marked *{NOT_COMPUTED}* belong to a "
         "chapter or study the profile left out.",
-        "",
-        "| topic | quantity | paper | paper's source | this build | how they differ | chapter |",
-        "|---|---|---|---|---|---|---|",
     ]
+    topic = None
     for row in rows:
+        if row.topic != topic:
+            topic = row.topic
+            lines += [
+                "",
+                f"## {topic}",
+                "",
+                f"From {{doc}}`/notebooks/{row.chapter}`.",
+                "",
+                "| quantity | paper | paper's source | this build | how they differ |",
+                "|---|---|---|---|---|",
+            ]
         if row.ours is None:
             ours = "see the chapter"
         else:
             notebook, key = row.ours
             ours = format_value(values.get(notebook, {}).get(key), row.fmt, row.unit)
-        link = f"{{doc}}`{row.chapter} </notebooks/{row.chapter}>`"
-        lines.append(
-            "| " + " | ".join(_cell(c) for c in (row.topic, row.quantity, row.paper, row.source, ours,
-                                                  row.deviation or "-")) + f" | {link} |"
-        )  # fmt: skip
+        cells = (row.quantity, row.paper, row.source, ours, row.deviation or "-")
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
 
