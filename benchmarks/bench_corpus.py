@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import tempfile
 import time
 from pathlib import Path
+
+from _record import machine_facts, write_record
 
 
 def _timed(label: str, results: list, func, clips: int, target_s: float | None = None):
@@ -32,10 +33,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("_build/bench/corpus.json"))
     args = parser.parse_args()
     out = args.out.resolve()
+    facts = machine_facts()  # before the work: the load average says whether the machine was idle
 
     with tempfile.TemporaryDirectory(prefix="spoken100-bench-") as home:
         os.environ["SPOKEN100_HOME"] = home  # cold: nothing generated, nothing cached
-        from spoken100 import atomic
         from spoken100.audit import run_audit
         from spoken100.corpus import open_corpus
         from spoken100.generate import generate_standin
@@ -54,16 +55,7 @@ def main() -> None:
         _timed("audit measurements (cold)", results, lambda: measure_corpus(corpus, progress=False), n)
         _timed("audit, all checks (warm)", results, lambda: run_audit(corpus, progress=False), n)
 
-    record = {
-        "benchmark": "corpus",
-        "n_speakers": len(speakers),
-        "cpu_count": os.cpu_count(),
-        "machine": f"{platform.machine()}, {platform.processor() or platform.system()}",
-        "python": platform.python_version(),
-        "results": results,
-    }
-    atomic.write_json(out, record)
-    print(f"wrote {out}")
+    write_record(out, "corpus", results, facts, n_speakers=len(speakers))
 
 
 if __name__ == "__main__":

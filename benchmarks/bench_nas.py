@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import tempfile
 import time
 from pathlib import Path
+
+from _record import machine_facts, write_record
 
 
 def _timed(label: str, results: list, func, **extra):
@@ -52,10 +53,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("_build/bench/nas.json"))
     args = parser.parse_args()
     out = args.out.resolve()
+    facts = machine_facts()  # before the work: the load average says whether the machine was idle
 
     with tempfile.TemporaryDirectory(prefix="spoken100-bench-") as home:
         os.environ["SPOKEN100_HOME"] = home
-        from spoken100 import atomic
         from spoken100.nas.published import published_architecture
 
         results: list[dict] = []
@@ -77,20 +78,9 @@ def main() -> None:
             lambda: evaluate_candidate(genome, n_calibration=args.calibration),
         )
 
-    record = {
-        "benchmark": "nas",
-        "candidate": genome.describe(),
-        "calibration_inputs": args.calibration,
-        "model_bytes": report.costs.model_bytes,
-        "arena_bytes": report.costs.arena_bytes,
-        "macs": report.macs["total"],
-        "cpu_count": os.cpu_count(),
-        "machine": f"{platform.machine()}, {platform.processor() or platform.system()}",
-        "python": platform.python_version(),
-        "results": results,
-    }
-    atomic.write_json(out, record)
-    print(f"wrote {out}")
+    write_record(out, "nas", results, facts, candidate=genome.describe(), calibration_inputs=args.calibration,
+                 model_bytes=report.costs.model_bytes, arena_bytes=report.costs.arena_bytes,
+                 macs=report.macs["total"])  # fmt: skip
 
 
 if __name__ == "__main__":
