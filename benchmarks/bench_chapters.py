@@ -80,8 +80,17 @@ def main() -> None:
                     total = round(sum(seconds[m, run] for m in members), 2)
                     results.append({"stage": f"{label} ({run})", "seconds": total, "target_s": target})
                     print(f"{label} ({run}): {total:.1f} s")
-    write_record(out, "chapters", results, facts, profile=args.profile, data=args.data,
-                 note=f"{args.profile} profile, fresh data home; load average {facts['load_before']} at the start")  # fmt: skip
+    note = f"{args.profile} profile, fresh data home; load average {facts['load_before']} at the start"
+    if args.notebooks and out.is_file():  # a subset: keep the other chapters' rows of the earlier record
+        import json
+
+        measured = {nb.stem for nb in notebooks}
+        remeasured_groups = tuple(g for g, (members, _) in GROUPS.items() if set(members) & measured)
+        earlier = [r for r in json.loads(out.read_text()).get("results", [])
+                   if r["stage"].split(" (")[0] not in measured and not r["stage"].startswith(remeasured_groups or ("\0",))]  # fmt: skip
+        results = earlier + results
+        note += f"; {', '.join(sorted(measured))} remeasured, the other rows from the earlier run"
+    write_record(out, "chapters", results, facts, profile=args.profile, data=args.data, note=note)
 
 
 if __name__ == "__main__":
