@@ -216,15 +216,24 @@ def test_search_picks_are_chapter_5s_trained_models(monkeypatch):
     genomes = {role: Genome(n_classes=4) for role in search.ROLES}
     searched, trained = [], []
 
-    def fake_run_search(corpus, config, progress=True):
+    loaded = []
+
+    def fake_task_data(corpus, config, progress=True):
+        loaded.append(config.task)
+        return f"clips of {config.task}"
+
+    def fake_search(data, config, progress=True):
+        assert data == f"clips of {config.task}"
         searched.append(config)
         return SimpleNamespace(pick=lambda role: genomes[role])
 
-    def fake_trained(corpus, config, genome, test=True):
+    def fake_trained(data, config, genome, test=True):
+        assert data == f"clips of {config.task}"  # the search's own data, not read again
         trained.append((config.task, genome))
         return SimpleNamespace(model=f"model of {config.task}")
 
-    monkeypatch.setattr(search, "run_search", fake_run_search)
+    monkeypatch.setattr(search, "task_data", fake_task_data)
+    monkeypatch.setattr(search, "search", fake_search)
     monkeypatch.setattr(search, "trained_candidate", fake_trained)
     chapter5 = {"tasks": ["language", "number"], "population": 3, "generations": 2, "epochs": 1,
                 "published_variants": ["fittest"], "fold": 2, "n_folds": 4}  # fmt: skip
@@ -234,6 +243,7 @@ def test_search_picks_are_chapter_5s_trained_models(monkeypatch):
     assert [c.task for c in searched] == ["language", "number"]
     assert all((c.population, c.generations, c.fold, c.n_folds) == (3, 2, 2, 4) for c in searched)
     assert len(trained) == 6 and picks[0].model == "model of language"
+    assert loaded == ["language", "number"]  # the clips are read once per task
     only = deploy.picked_models("corpus", "search", names=["number_fittest"], search=chapter5)
     assert [p.name for p in only] == ["number_fittest"]
     with pytest.raises(ValueError, match="no picked model"):

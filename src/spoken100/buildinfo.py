@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import platform
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
@@ -126,6 +127,19 @@ def _memory_gib() -> str:
     return "unknown"
 
 
+def package_versions(names: Iterable[str]) -> dict[str, str]:
+    """Installed versions of the named distributions (absent ones left out), from ``importlib.metadata``."""
+    from importlib import metadata
+
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
 def environment_markdown() -> str:
     """The software and hardware of this build: package versions, eSpeak NG, OS, CPU, memory, GPU.
 
@@ -133,14 +147,10 @@ def environment_markdown() -> str:
     what actually ran, not what a requirements file asked for.
     """
     import os
-    from importlib import metadata
 
     lines = ["| component | version |", "|---|---|", f"| Python | {platform.python_version()} |"]
-    for name in KEY_PACKAGES:
-        try:
-            lines.append(f"| {name} | {metadata.version(name)} |")
-        except metadata.PackageNotFoundError:
-            continue
+    lines += [f"| {name} | {version} |" for name, version in package_versions(KEY_PACKAGES).items()]
+    gpu = _command_version(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"])
     lines.append(f"| eSpeak NG | {_command_version(['espeak-ng', '--version'])} |")
     lines += [
         "",
@@ -149,9 +159,9 @@ def environment_markdown() -> str:
         f"| operating system | {platform.platform()} |",
         f"| CPU | {_cpu_model()}, {os.cpu_count()} logical cores |",
         f"| memory | {_memory_gib()} |",
-        f"| GPU | {_command_version(['nvidia-smi', '--query-gpu=name', '--format=csv,noheader'])} |",
+        f"| GPU | {'none (CPU only)' if gpu == 'not installed' else gpu} |",
     ]
-    return "\n".join(lines).replace("| GPU | not installed |", "| GPU | none (CPU only) |") + "\n"
+    return "\n".join(lines) + "\n"
 
 
 #: Glued keys that measure time, not results: left out of the fingerprints, which must not change between reruns.

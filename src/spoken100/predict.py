@@ -263,20 +263,19 @@ def predict_waveform(model: str | Path | bytes, waveform: np.ndarray, interprete
 
 
 def model_metadata(model_path: str | Path) -> dict[str, Any]:
-    """The ``model.json`` written beside an exported model (:func:`spoken100.nas.deploy.export_firmware_bundle`), or ``{}``.
+    """The ``<model>.json`` beside a model (``model.json`` for the exported ``model.tflite``), or ``{}``.
 
-    Looked up as ``<model>.json`` and then ``model.json`` in the model's folder.
+    :func:`spoken100.nas.deploy.export_firmware_bundle` writes it.
     """
     import json
 
-    path = Path(model_path)
-    for candidate in (path.with_suffix(".json"), path.parent / "model.json"):
-        if candidate.is_file():
-            try:
-                return json.loads(candidate.read_text())
-            except json.JSONDecodeError as err:
-                raise ModelError(f"{candidate}: not valid JSON ({err})") from err
-    return {}
+    path = Path(model_path).with_suffix(".json")
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ModelError(f"{path}: not valid JSON ({err})") from err
 
 
 def predict_file(
@@ -298,7 +297,9 @@ def predict_file(
     if normalize is None:
         normalize = bool(model_metadata(model_path).get("peak_normalize", False))
     if normalize:
-        waveform = waveform / np.abs(waveform).max()  # load_clip_for_model refuses silent clips
+        from spoken100.nas.train import peak_normalize  # numpy only: no TensorFlow import
+
+        waveform = peak_normalize(waveform[None])[0]
     bounds = input_range(info)
     if bounds is not None:
         outside = float(np.mean((waveform < bounds[0]) | (waveform > bounds[1])))

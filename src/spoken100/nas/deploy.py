@@ -153,14 +153,15 @@ def search_picks(corpus: Any, configs: dict[str, Any], roles: Sequence[str] = RO
         search and its trained candidates are loaded from their artefacts; a missing one is run.
     roles: which of ``"accurate"``, ``"fastest"`` and ``"fittest"`` to keep.
     """
-    from spoken100.nas.search import run_search, trained_candidate
+    from spoken100.nas.search import search, task_data, trained_candidate
 
     picks = []
     for task, config in configs.items():
-        result = run_search(corpus, config, progress=progress)
+        data = task_data(corpus, config, progress=progress)  # read the clips once for the search and its picks
+        result = search(data, config, progress=progress)
         for role in roles:
             genome = result.pick("most accurate" if role == "accurate" else role)
-            trained = trained_candidate(corpus, config, genome)
+            trained = trained_candidate(data, config, genome)
             picks.append(
                 Pick(
                     name=f"{task}_{role}",
@@ -254,13 +255,14 @@ def calibration_set(
         waveforms in [-1, 1), as the paper's conversion script (:func:`spoken100.nas.tflite.noise_dataset`).
     """
     from spoken100.baselines.inputs import corpus_inputs
+    from spoken100.nas import tflite
 
     if kind == "train":
         rows = train_index.sample(min(n, len(train_index)), random_state=seed)
         clips = corpus_inputs(corpus.root, rows, "waveform", progress=False)
         return clips, f"{len(rows)} clips of the fold's training speakers"
-    if kind == "noise":  # the same draws as tflite.noise_dataset(n, seed=seed), as an array (cacheable)
-        noise = np.random.default_rng(seed).uniform(-1.0, 1.0, size=(n, 8000)).astype(np.float32)
+    if kind == "noise":  # tflite.noise_dataset's draws, collected as an array so that reports can be keyed
+        noise = np.concatenate([batch[0] for batch in tflite.noise_dataset(n=n, seed=seed)()])
         return noise, f"{n} uniform-noise waveforms in [-1, 1), as the paper did"
     raise ValueError(f"calibration must be 'train' or 'noise', not {kind!r}")
 
@@ -642,15 +644,9 @@ def _array_digest(*arrays: Any) -> str:
 
 
 def _tool_versions() -> str:
-    from importlib import metadata
+    from spoken100.buildinfo import package_versions
 
-    versions = []
-    for name in ("tensorflow-cpu", "tensorflow", "tflite-micro"):
-        try:
-            versions.append(f"{name}=={metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            continue
-    return ",".join(versions)
+    return ",".join(f"{k}=={v}" for k, v in package_versions(("tensorflow-cpu", "tensorflow", "tflite-micro")).items())
 
 
 def _cache_file(kind: str, name: str, key: str, suffix: str) -> Path:

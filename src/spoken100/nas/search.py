@@ -235,13 +235,9 @@ def published_latency_ms(task: str, variant: str = "fittest", threads: int | Non
     threads: TensorFlow's intra-op threads, fixed before this first build in the process (see
     :func:`spoken100.nas.train.configure_tensorflow`), so that a later training here is unaffected.
     """
-    from spoken100.nas.costs import count_macs, estimate_latency
     from spoken100.nas.published import published_architecture
-    from spoken100.nas.train import configure_tensorflow, fresh_model
 
-    configure_tensorflow(threads)
-    model = fresh_model(published_architecture(variant, TASK_CLASSES[task]), 0)
-    return 1e3 * estimate_latency(count_macs(model)["total"]).central
+    return estimated_latency_ms(published_architecture(variant, TASK_CLASSES[task]), threads)
 
 
 def latency_budget_ms(budget: Any, task: str, threads: int | None = 1) -> float | None:
