@@ -2,7 +2,7 @@
 
 A record is ``{"benchmark", "cpu_count", "machine", "python", "load_before", "note"?, "results"}``;
 ``results`` is a list of ``{"stage", "seconds", "target_s"?, ...}``
-(:func:`spoken100.buildinfo.benchmarks_markdown` renders it on the "Reproducing" page).
+(:func:`spoken100.book.buildinfo.benchmarks_markdown` renders it on the "Reproducing" page).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def machine_facts() -> dict[str, Any]:
 def write_record(out: Path, benchmark: str, results: list[dict[str, Any]], facts: dict[str, Any],
                  **fields: Any) -> None:  # fmt: skip
     """Write one benchmark's record atomically (a temporary file renamed into place)."""
-    from spoken100 import atomic
+    from spoken100.data import atomic
 
     atomic.write_json(Path(out), {"benchmark": benchmark, **facts, **fields, "results": results})
     print(f"wrote {out}")

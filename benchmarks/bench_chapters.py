@@ -33,8 +33,8 @@ GROUPS = {"chapters 5 + 6 (search, EvoNAS, deployment)": (("05_evonas", "06_depl
 
 
 def _run(notebook: Path, out_dir: Path, profile: Path, data: str) -> None:
-    from spoken100.profiles import load_profile, notebook_parameters
-    from spoken100.runner import run_notebook
+    from spoken100.book.profiles import load_profile, notebook_parameters
+    from spoken100.book.runner import run_notebook
 
     params = notebook_parameters(load_profile(profile), notebook.stem, profile.stem, data)
     run_notebook(notebook, out_dir / notebook.name, params, failed_dir=out_dir / "failed")

@@ -42,9 +42,9 @@ LABELS = ("language", "speaker", "gender", "number")
 
 
 def corpus_features(data: str, n_speakers: int | None) -> tuple[np.ndarray, dict[str, np.ndarray], str]:
-    """The paper's UMAP features of every clip (:func:`spoken100.features.umap_inputs`, cached); with labels."""
-    from spoken100.corpus import open_corpus
-    from spoken100.features import umap_inputs
+    """The paper's UMAP features of every clip (:func:`spoken100.acoustics.features.umap_inputs`, cached); with labels."""
+    from spoken100.data.corpus import open_corpus
+    from spoken100.acoustics.features import umap_inputs
 
     corpus = open_corpus(data, n_speakers, progress=False)
     X = np.asarray(umap_inputs(corpus, progress=False), dtype=np.float32)
@@ -85,7 +85,7 @@ def child(kind: str, x_path: str, z_path: str) -> None:
         timings[f"{name}_cpu_s"] = time.process_time() - cpu
         return value
 
-    from spoken100 import embedding
+    from spoken100.embeddings import embed as embedding
 
     UMAP = stage("import", embedding.import_umap) if kind.startswith("umap") else None
     X = np.load(x_path)
@@ -161,7 +161,7 @@ def main() -> None:
         return
     out = args.out.resolve()
 
-    from spoken100 import atomic
+    from spoken100.data import atomic
 
     start = time.perf_counter()
     if args.features == "corpus":
@@ -210,7 +210,7 @@ def main() -> None:
             t = run(kind, kind)
             results.append(_row(stage, t["run_s"], n, cpu_s=t["run_cpu_s"], load_1m_before=t["load_1m_before"]))
 
-    from spoken100.structure import structure_table
+    from spoken100.embeddings.structure import structure_table
 
     spaces = {"features": X, "UMAP": embeddings["umap"], "t-SNE": embeddings["tsne"], "PCA": embeddings["pca"]}
     if "umap-nndescent" in embeddings:

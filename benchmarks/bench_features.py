@@ -79,9 +79,9 @@ def _timed(label: str, results: list, func, clips: int, n_jobs: int, full: int, 
 
 def _import_worker_modules() -> int:
     """What a worker imports before its first clip (numpy, pandas, scipy, parselmouth, librosa)."""
-    import spoken100.clipmap
-    import spoken100.features
-    import spoken100.voice  # noqa: F401
+    import spoken100.data.clipmap
+    import spoken100.acoustics.features
+    import spoken100.acoustics.voice  # noqa: F401
 
     return os.getpid()
 
@@ -108,8 +108,9 @@ def main() -> None:
 
     import joblib
 
-    from spoken100 import atomic, features
-    from spoken100.corpus import open_corpus
+    from spoken100.data import atomic
+    from spoken100.acoustics import features
+    from spoken100.data.corpus import open_corpus
 
     corpus = open_corpus(args.data, progress=False)  # from the usual data home: not part of the timing
     n_jobs = joblib.effective_n_jobs(args.n_jobs)

@@ -29,10 +29,11 @@ from spoken100.baselines.fsdd import (
     fsdd_status,
     load_trimmed,
 )
-from spoken100.baselines.inputs import load_clip, log_mel, resample_to_length
-from spoken100.fetch import FetchError
-from spoken100.index import sha256_file
-from spoken100.segment import trim_silence
+from spoken100.data.audio import load_clip, resample_to_length
+from spoken100.data.fetch import FetchError
+from spoken100.data.index import sha256_file
+from spoken100.data.inputs import log_mel
+from spoken100.data.segment import trim_silence
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SPOKEN100_SHARED", ROOT.parent / "shared"))
@@ -200,7 +201,7 @@ def test_fetch_downloads_the_pinned_release_with_its_checksum(tmp_path, monkeypa
         calls.append((url, known_hash, fname))
         return str(archive)
 
-    monkeypatch.setattr("spoken100.fetch.pooch.retrieve", fake_retrieve)
+    monkeypatch.setattr("spoken100.data.fetch.pooch.retrieve", fake_retrieve)
     folder = fetch_fsdd(destination=tmp_path / "out", progress=False)
     assert calls == [(fsdd.FSDD_URL, f"sha256:{FSDD_SHA256}", "free-spoken-digit-dataset-v1.0.9.tar.gz")]
     assert len(fsdd_index(folder)) == 3

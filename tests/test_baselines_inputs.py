@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spoken100.baselines import inputs
-from spoken100.baselines.inputs import INPUT_SHAPES, corpus_inputs, log_mel, resample_to_length, targets
-from spoken100.corpus import open_corpus
+from spoken100.data import inputs
+from spoken100.data.audio import resample_to_length
+from spoken100.data.corpus import open_corpus
+from spoken100.data.inputs import INPUT_SHAPES, corpus_inputs, log_mel, targets
 
 
 @pytest.mark.parametrize("length", [22_050, 8000, 70_000])

@@ -20,7 +20,6 @@ from spoken100.baselines.augment import (
     sample_recipe,
     speed_change,
 )
-from spoken100.baselines.inputs import clip_input, load_clip, resample_to_length
 from spoken100.baselines.robustness import (
     add_noise,
     colored_noise,
@@ -29,7 +28,9 @@ from spoken100.baselines.robustness import (
     pad_or_crop,
     snr_db,
 )
-from spoken100.index import sha256_file
+from spoken100.data.audio import load_clip, resample_to_length
+from spoken100.data.index import sha256_file
+from spoken100.data.inputs import clip_input
 
 #: Tolerance on the fitted PSD slope of 2^16 noise samples (Welch, 4096-point segments, 50 Hz-3 kHz at 8 kHz):
 #: over seeds 0-9 the fitted slopes lie within 0.05 dB/octave of -3.01 (pink) and of 0 (white).

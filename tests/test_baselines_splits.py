@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from spoken100.baselines.splits import (
+from spoken100.data.speakers import real_speakers, standin_voices
+from spoken100.data.splits import (
     PAPER_SPLITS_URL,
     Fold,
     folds_table,
@@ -18,7 +19,6 @@ from spoken100.baselines.splits import (
     standin_splits,
     validate_folds,
 )
-from spoken100.speakers import real_speakers, standin_voices
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SPOKEN100_SHARED", ROOT.parent / "shared"))

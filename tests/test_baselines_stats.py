@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spoken100.baselines.splits import Fold
 from spoken100.baselines.stats import (
     accuracy_by,
     confusion,
@@ -19,6 +18,7 @@ from spoken100.baselines.stats import (
     prediction_table,
     wilson_interval,
 )
+from spoken100.data.splits import Fold
 
 
 def test_mean_sd_ci_by_hand():

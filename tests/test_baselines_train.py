@@ -9,8 +9,8 @@ import torch
 
 from spoken100.baselines import train
 from spoken100.baselines.experiment import plan_runs, results_table, run_all
-from spoken100.baselines.splits import Fold
 from spoken100.baselines.train import RunSpec, TrainingError, load_model, predict, train_run
+from spoken100.data.splits import Fold
 
 SPEAKERS = ["a", "b", "c", "d", "e", "f"]
 GENDERS = dict(zip(SPEAKERS, ["female", "male"] * 3, strict=True))

@@ -26,14 +26,14 @@ def test_intro_names_corpus_and_profile():
 
 
 def test_no_broken_links_or_images():
-    from spoken100.sitecheck import check_site, format_report
+    from spoken100.book.sitecheck import check_site, format_report
 
     problems = check_site(HTML)
     assert not problems, format_report(problems, HTML)
 
 
 def test_no_unrendered_markup():
-    from spoken100.sitecheck import find_unrendered_markup, format_report
+    from spoken100.book.sitecheck import find_unrendered_markup, format_report
 
     problems = find_unrendered_markup(HTML)
     assert not problems, format_report(problems, HTML)
@@ -45,7 +45,7 @@ def test_every_page_loads_in_a_real_browser():
     Not skipped without Chromium: CI installs it (`.ci/run`, `make system-deps`), and a missing
     browser fails with the apt command that installs it.
     """
-    from spoken100.browsercheck import BrowserMissing, check_pages, format_report
+    from spoken100.book.browsercheck import BrowserMissing, check_pages, format_report
 
     try:
         reports = check_pages(HTML, HTML.parent / "screenshots")

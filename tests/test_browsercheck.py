@@ -9,7 +9,7 @@ import base64
 
 import pytest
 
-from spoken100.browsercheck import APT_HINT, BrowserMissing, check_pages, find_browser, format_report, main
+from spoken100.book.browsercheck import APT_HINT, BrowserMissing, check_pages, find_browser, format_report, main
 
 PNG = base64.b64decode(  # a 1x1 transparent PNG
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from spoken100.clipmap import map_clips
+from spoken100.data.clipmap import map_clips
 
 
 def peak(path: Path, scale: float = 1.0, log: str | None = None) -> dict:

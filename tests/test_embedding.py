@@ -8,8 +8,8 @@ import matplotlib
 import numpy as np
 import pytest
 
-from spoken100 import embedding
-from spoken100.paths import cache_dir
+from spoken100.data.paths import cache_dir
+from spoken100.embeddings import embed as embedding
 
 matplotlib.use("Agg")
 
@@ -129,7 +129,7 @@ def test_import_umap_leaves_tensorflow_importable():
 def test_scatter_figures(blobs, umap_blobs):
     from matplotlib.figure import Figure
 
-    from spoken100 import plots_embedding
+    from spoken100.embeddings import plots as plots_embedding
 
     labels = blobs[1]
     speakers = np.array([f"speaker {i % 32:02d}" for i in range(len(labels))])

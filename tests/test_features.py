@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spoken100 import features
-from spoken100.corpus import open_corpus
-from spoken100.features import (
+from spoken100.acoustics import features
+from spoken100.acoustics.features import (
     KEEP,
     mfcc_inputs,
     pyin_features,
@@ -16,7 +15,9 @@ from spoken100.features import (
     umap_inputs,
     voice_features,
 )
-from spoken100.voice import VOICE_COLUMNS
+from spoken100.acoustics.voice import VOICE_COLUMNS
+from spoken100.data import clipmap
+from spoken100.data.corpus import open_corpus
 
 
 @pytest.fixture
@@ -80,7 +81,7 @@ def test_voice_features_align_with_the_index_and_are_cached(corpus, monkeypatch)
     empty = voice_features(corpus, subset=sub.iloc[:0], n_jobs=1, progress=False)
     assert len(empty) == 0 and list(empty.columns) == list(table.columns)
 
-    monkeypatch.setattr(features, "voice_features_clip", explode)
+    monkeypatch.setattr(clipmap, "_run_chunk", explode)
     again = voice_features(corpus, subset=sub, n_jobs=1, progress=False)
     pd.testing.assert_frame_equal(again, table)
 
@@ -92,7 +93,7 @@ def test_pyin_features_on_the_default_subsample(corpus, monkeypatch):
     assert {"f0_hz", "f0_all_voiced_hz", "n_voiced", "n_kept", "reason"} <= set(table.columns)
     np.testing.assert_allclose(table.f0_hz, 200 + table.number, rtol=0.02)
 
-    monkeypatch.setattr(features, "pyin_f0_clip", explode)
+    monkeypatch.setattr(clipmap, "_run_chunk", explode)
     pd.testing.assert_frame_equal(pyin_features(corpus, per_cell=1, n_jobs=1, progress=False), table)
 
 
@@ -103,7 +104,6 @@ def test_spectral_inputs_are_aligned_arrays_and_cached(corpus, monkeypatch):
     assert umap.shape == (len(sub), 2048) and mfcc.shape == (len(sub), 80)
     assert np.isfinite(umap).all() and np.isfinite(mfcc).all()
 
-    monkeypatch.setattr(features, "paper_umap_clip", explode)
-    monkeypatch.setattr(features, "mfcc_clip", explode)
+    monkeypatch.setattr(clipmap, "_run_chunk", explode)
     np.testing.assert_array_equal(umap_inputs(corpus, subset=sub, n_jobs=1, progress=False), umap)
     np.testing.assert_array_equal(mfcc_inputs(corpus, subset=sub, n_jobs=1, progress=False), mfcc)

@@ -7,7 +7,7 @@ from functools import partial
 
 import pytest
 
-from spoken100.fetch import FetchError, download, extract_safely, fetch
+from spoken100.data.fetch import FetchError, download, extract_safely, fetch
 
 
 def _zip(path, entries):

@@ -14,9 +14,9 @@ import pytest
 import soundfile as sf
 from scipy.signal import lfilter
 
-from spoken100.formants import formant_track, formants, formants_clip, intensity_db
-from spoken100.pitch import to_sound
-from spoken100.voice import VOICE_COLUMNS, voice_features, voice_features_clip
+from spoken100.acoustics.formants import formant_track, formants, formants_clip, intensity_db
+from spoken100.acoustics.pitch import to_sound
+from spoken100.acoustics.voice import VOICE_COLUMNS, voice_features, voice_features_clip
 
 SR = 44_100
 TOLERANCE = 0.10

@@ -7,10 +7,10 @@ import hashlib
 
 import pytest
 
-from spoken100 import synth
-from spoken100.generate import MANIFEST, check_distinct, check_variants, generate_standin
-from spoken100.layout import LANGUAGES
-from spoken100.speakers import voices
+from spoken100.data import synth
+from spoken100.data.generate import MANIFEST, check_distinct, check_variants, generate_standin
+from spoken100.data.layout import LANGUAGES
+from spoken100.data.speakers import voices
 
 TWO = ["Ada", "Anton"]
 

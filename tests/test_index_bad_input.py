@@ -7,7 +7,7 @@ import pandas as pd
 import soundfile as sf
 
 from spoken100 import open_corpus
-from spoken100.audit import FAIL, run_audit
+from spoken100.audit.checks import FAIL, run_audit
 
 from .conftest import tone
 
@@ -66,7 +66,7 @@ def test_index_cache_sees_changed_files(tiny_layout):
 
 
 def test_index_cache_reads_no_audio_for_unchanged_files(tiny_layout, monkeypatch):
-    from spoken100 import index as index_module
+    from spoken100.data import index as index_module
 
     first = open_corpus(tiny_layout, progress=False)
 

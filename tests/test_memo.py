@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from spoken100.memo import memoize
+from spoken100.data.memo import memoize
 
 CALLS = []
 

@@ -257,9 +257,9 @@ def test_deployment_uses_the_search_fold_unless_told_otherwise():
 
 
 def test_normalised_models_see_normalised_clips(tiny, tmp_path):
+    from spoken100.data.audio import peak_normalize
     from spoken100.nas import tflite
-    from spoken100.nas.train import peak_normalize
-    from spoken100.predict import model_metadata
+    from spoken100.nas.predict import model_metadata
 
     model, _ = tiny
     quiet = 0.05 * _clips(4, seed=2)

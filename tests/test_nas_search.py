@@ -270,7 +270,7 @@ def _dies_or_fakes(genome_json, payload, config, folder):
     import os
     from pathlib import Path
 
-    from spoken100 import atomic
+    from spoken100.data import atomic
 
     genome = Genome.from_json(genome_json)
     if int(genome.genome_id(), 16) % 3 == 0:

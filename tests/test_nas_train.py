@@ -5,15 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from spoken100.data.audio import peak_normalize
 from spoken100.nas.genome import Block, Genome, Head, Preprocessing
-from spoken100.nas.train import (
-    LAB_SCHEDULE,
-    TrainingError,
-    balanced_subset,
-    learning_rate,
-    peak_normalize,
-    rows_of,
-)
+from spoken100.nas.train import LAB_SCHEDULE, TrainingError, balanced_subset, learning_rate, rows_of
 
 from .conftest import harmonic_speakers
 

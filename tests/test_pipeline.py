@@ -6,9 +6,9 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
+from spoken100.book.publish import publish_html
+from spoken100.book.runner import NotebookFailed, run_notebook
 from spoken100.cli import main
-from spoken100.publish import publish_html
-from spoken100.runner import NotebookFailed, run_notebook
 
 
 def _notebook(path, body: str):

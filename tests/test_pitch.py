@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from spoken100.pitch import PYIN_FMIN, praat_f0, praat_f0_clip, pyin_f0, pyin_f0_clip
+from spoken100.acoustics.pitch import PYIN_FMIN, praat_f0, praat_f0_clip, pyin_f0, pyin_f0_clip
 
 from .test_formants import VOWEL_A, VOWEL_I, vowel
 

@@ -7,8 +7,8 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
-from spoken100.layout import LANGUAGES
-from spoken100.predict import ClipError, ModelError, check_model, class_labels, load_clip_for_model, predict_file
+from spoken100.data.layout import LANGUAGES
+from spoken100.nas.predict import ClipError, ModelError, check_model, class_labels, load_clip_for_model, predict_file
 from tests.conftest import tone
 
 
@@ -63,7 +63,7 @@ def wavs(tmp_path):
 
 # ---- the clip ----------------------------------------------------------------------------------
 def test_mono_clip_is_preprocessed_as_in_training(wavs):
-    from spoken100.baselines.inputs import clip_input
+    from spoken100.data.inputs import clip_input
 
     waveform, notes = load_clip_for_model(wavs["mono"])
     assert waveform.shape == (8000,) and waveform.dtype == np.float32 and notes == []

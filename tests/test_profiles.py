@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from spoken100.profiles import ProfileError, load_profile, notebook_parameters
-from spoken100.runner import check_parameters
+from spoken100.book.profiles import ProfileError, load_profile, notebook_parameters
+from spoken100.book.runner import check_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,6 +1,6 @@
 import numpy as np
 
-from spoken100.segment import TrimParams, edge_silence, rolling_std, trim_silence
+from spoken100.data.segment import TrimParams, edge_silence, rolling_std, trim_silence
 
 SR = 44_100
 

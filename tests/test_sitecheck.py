@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from spoken100.sitecheck import check_site, find_unrendered_markup, format_report, main, site_pages
+from spoken100.book.sitecheck import check_site, find_unrendered_markup, format_report, main, site_pages
 
 PNG = base64.b64decode(  # a 1x1 transparent PNG
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="

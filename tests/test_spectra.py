@@ -10,7 +10,7 @@ import pytest
 import scipy.signal
 import soundfile as sf
 
-from spoken100.spectra import UMAP_DIM, mfcc_clip, mfcc_summary, paper_umap_clip, paper_umap_input
+from spoken100.acoustics.spectra import UMAP_DIM, mfcc_clip, mfcc_summary, paper_umap_clip, paper_umap_input
 
 SR = 44_100
 

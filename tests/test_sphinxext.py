@@ -2,7 +2,7 @@
 
 from sphinx.builders.html._assets import _JavaScript
 
-from spoken100.sphinxext import drop_repeated_scripts
+from spoken100.book.sphinxext import drop_repeated_scripts
 
 
 def test_repeated_inline_scripts_are_dropped_keeping_order():

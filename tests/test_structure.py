@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spoken100 import structure
+from spoken100.embeddings import structure
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +96,7 @@ def test_sweep_returns_scores_and_embeddings(blobs):
     import matplotlib
 
     matplotlib.use("Agg")
-    from spoken100.plots_embedding import sweep_grid
+    from spoken100.embeddings.plots import sweep_grid
 
     fig = sweep_grid(result, blob[:200], label="blob")
     assert len(fig.axes) == 2

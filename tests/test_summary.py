@@ -11,8 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from spoken100 import summary
-from spoken100.buildinfo import results_fingerprints
+from spoken100.book import summary
+from spoken100.book.buildinfo import results_fingerprints
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG = base64.b64decode(

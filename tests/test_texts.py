@@ -1,6 +1,6 @@
 import pytest
 
-from spoken100.texts import mandarin_hanzi, mandarin_pinyin, spoken_text, written_text
+from spoken100.data.texts import mandarin_hanzi, mandarin_pinyin, spoken_text, written_text
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spoken100 import voicestats
+from spoken100.voices import stats as voicestats
 
 
 def _tables():

@@ -11,18 +11,18 @@ from pathlib import Path
 
 import click
 
-from spoken100 import atomic
+from spoken100.data import atomic
 
 
 class _Errors(click.Group):
     """Turn the package's expected errors into ``Error: ...`` messages and exit code 1."""
 
     def invoke(self, ctx):
-        from spoken100.corpus import CorpusError
-        from spoken100.fetch import FetchError
-        from spoken100.profiles import ProfileError
-        from spoken100.runner import NotebookFailed
-        from spoken100.synth import SynthesisError
+        from spoken100.book.profiles import ProfileError
+        from spoken100.book.runner import NotebookFailed
+        from spoken100.data.corpus import CorpusError
+        from spoken100.data.fetch import FetchError
+        from spoken100.data.synth import SynthesisError
 
         try:
             return super().invoke(ctx)
@@ -44,8 +44,8 @@ DATA_HELP = "'standin' (generated here), 'real' (fetched) or a folder in the Spo
 @click.option("--url", default=None, help="Download from this address instead of Zenodo.")
 def fetch(archive: Path | None, url: str | None) -> None:
     """Download the real SpokeN-100 from Zenodo (record 10810044) and unpack it safely."""
-    from spoken100.fetch import ZENODO_URL
-    from spoken100.fetch import fetch as do_fetch
+    from spoken100.data.fetch import ZENODO_URL
+    from spoken100.data.fetch import fetch as do_fetch
 
     root = do_fetch(url or ZENODO_URL, archive=archive)
     click.echo(f"SpokeN-100 is at {root}; build on it with: make book DATA=real")
@@ -56,8 +56,8 @@ def fetch(archive: Path | None, url: str | None) -> None:
 @click.option("--jobs", type=int, default=None, help="Parallel processes (default: all cores).")
 def generate(n_speakers: int | None, jobs: int | None) -> None:
     """Generate the espeak-ng stand-in corpus in the SpokeN-100 layout (resumable)."""
-    from spoken100.generate import generate_standin
-    from spoken100.speakers import select_speakers, standin_voices
+    from spoken100.data.generate import generate_standin
+    from spoken100.data.speakers import select_speakers, standin_voices
 
     root = generate_standin(select_speakers(standin_voices(), n_speakers), n_jobs=jobs)
     click.echo(f"stand-in corpus at {root}")
@@ -69,7 +69,7 @@ def generate(n_speakers: int | None, jobs: int | None) -> None:
 @click.option("--out", type=click.Path(path_type=Path), help="Write the index as CSV here.")
 def index(data: str, n_speakers: int | None, out: Path | None) -> None:
     """Index a corpus: one row per clip with format facts and checksums."""
-    from spoken100.corpus import open_corpus
+    from spoken100.data.corpus import open_corpus
 
     corpus = open_corpus(data, n_speakers)
     if out:
@@ -85,8 +85,8 @@ def index(data: str, n_speakers: int | None, out: Path | None) -> None:
 @click.option("--n-speakers", type=int, default=None)
 def audit(data: str, n_speakers: int | None) -> None:
     """Audit a corpus (grid, formats, durations, silence, level, speakers); exit 1 if a check fails."""
-    from spoken100.audit import run_audit
-    from spoken100.corpus import open_corpus
+    from spoken100.audit.checks import run_audit
+    from spoken100.data.corpus import open_corpus
 
     corpus = open_corpus(data, n_speakers)
     report = run_audit(corpus)
@@ -110,7 +110,7 @@ def audit(data: str, n_speakers: int | None) -> None:
               help="Divide the clip by its peak first (default: as MODEL's model.json says).")  # fmt: skip
 def predict(model: Path, clip: Path, top: int, interpreter: str, normalize: bool | None) -> None:
     """Classify CLIP (an audio file) with MODEL (an int8 .tflite): prints the language or number and its score."""
-    from spoken100.predict import predict_file
+    from spoken100.nas.predict import predict_file
 
     result = predict_file(model, clip, interpreter=interpreter, normalize=normalize)
     click.echo(str(result))
@@ -129,8 +129,8 @@ def predict(model: Path, clip: Path, top: int, interpreter: str, normalize: bool
 @click.option("--out", type=click.Path(path_type=Path), required=True)
 def prepare(data: str, profile_path: Path, out: Path) -> None:
     """Make sure the corpus exists and write its summary (only if it changed, for Make)."""
-    from spoken100.corpus import open_corpus
-    from spoken100.profiles import load_profile
+    from spoken100.book.profiles import load_profile
+    from spoken100.data.corpus import open_corpus
 
     profile = load_profile(profile_path)
     corpus = open_corpus(data, (profile.get("corpus") or {}).get("n_speakers"))
@@ -147,8 +147,8 @@ def prepare(data: str, profile_path: Path, out: Path) -> None:
 @click.option("--timings", type=click.Path(path_type=Path), required=True, help="Folder for timing records.")
 def run_notebook_command(source: Path, output: Path, profile_path: Path, data: str, timings: Path) -> None:
     """Execute one notebook with its profile parameters into the book's staging folder."""
-    from spoken100.profiles import load_profile, notebook_parameters
-    from spoken100.runner import run_notebook
+    from spoken100.book.profiles import load_profile, notebook_parameters
+    from spoken100.book.runner import run_notebook
 
     profile = load_profile(profile_path)
     params = notebook_parameters(profile, source.stem, profile_path.stem, data)
@@ -165,7 +165,7 @@ def run_notebook_command(source: Path, output: Path, profile_path: Path, data: s
 @click.option("--out", type=click.Path(path_type=Path), required=True)
 def build_info(corpus_json: Path, profile_path: Path, timings: Path, out: Path) -> None:
     """Write the book's build-information snippet (corpus, profile, stage timings)."""
-    from spoken100.buildinfo import build_info_markdown
+    from spoken100.book.buildinfo import build_info_markdown
 
     text = build_info_markdown(json.loads(corpus_json.read_text()), profile_path, timings)
     atomic.write_text_if_changed(out, text)
@@ -179,8 +179,8 @@ def build_info(corpus_json: Path, profile_path: Path, timings: Path, out: Path) 
 @click.option("--out-dir", type=click.Path(path_type=Path), required=True, help="The book's _generated folder.")
 def summary(notebooks_dir: Path, corpus_json: Path, profile_path: Path, out_dir: Path) -> None:
     """Write the landing page's headline, the paper-vs-companion table and the reproducibility tables."""
-    from spoken100.buildinfo import reproducibility_markdown
-    from spoken100.summary import write_summary
+    from spoken100.book.buildinfo import reproducibility_markdown
+    from spoken100.book.summary import write_summary
 
     write_summary(notebooks_dir, json.loads(corpus_json.read_text()), profile_path.stem, out_dir)
     atomic.write_text_if_changed(out_dir / "reproducibility.md", reproducibility_markdown(notebooks_dir))
@@ -191,7 +191,7 @@ def summary(notebooks_dir: Path, corpus_json: Path, profile_path: Path, out_dir:
 @click.option("--out", type=click.Path(path_type=Path), required=True)
 def bench_info(bench: Path, out: Path) -> None:
     """Write the book's benchmark snippet from the records of ``make bench``."""
-    from spoken100.buildinfo import benchmarks_markdown
+    from spoken100.book.buildinfo import benchmarks_markdown
 
     atomic.write_text_if_changed(out, benchmarks_markdown(bench))
 
@@ -201,7 +201,7 @@ def bench_info(bench: Path, out: Path) -> None:
 @click.argument("dest", type=click.Path(path_type=Path))
 def publish(built: Path, dest: Path) -> None:
     """Swap the rendered site BUILT into DEST (the last good site stays if BUILT is incomplete)."""
-    from spoken100.publish import publish_html
+    from spoken100.book.publish import publish_html
 
     try:
         publish_html(built, dest)

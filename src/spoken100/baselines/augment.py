@@ -1,7 +1,7 @@
 """Training-time waveform augmentation, to narrow the gap between synthetic training and real test speech.
 
 Each augmented copy of a clip is made at 44.1 kHz, *before* the paper's fixed-length resampling
-(:func:`spoken100.baselines.inputs.resample_to_length`), from a recipe drawn at random per clip and
+(:func:`spoken100.data.inputs.resample_to_length`), from a recipe drawn at random per clip and
 copy (:func:`sample_recipe`). Each augmentation is applied with its own probability; in this order:
 
 1. speed change (resampling: tempo and pitch together, by ``speed``);
@@ -38,14 +38,12 @@ import numpy as np
 import pandas as pd
 
 from spoken100.baselines.fsdd import load_trimmed, trim_settings, waveform_to_input
-from spoken100.baselines.inputs import INPUT_SHAPES, resample_to_length
 from spoken100.baselines.robustness import NOISE_COLORS, add_noise, digest_rng
-from spoken100.clipmap import map_clips
-from spoken100.layout import SAMPLE_RATE
-from spoken100.segment import TrimParams
-
-#: Bump when the output of :func:`augmented_clip_input` changes (part of the cache key).
-VERSION = "1"
+from spoken100.data.audio import resample_to_length
+from spoken100.data.clipmap import map_clips
+from spoken100.data.inputs import INPUT_SHAPES
+from spoken100.data.layout import SAMPLE_RATE
+from spoken100.data.segment import TrimParams
 
 
 @dataclass(frozen=True)
@@ -278,7 +276,7 @@ def augmented_inputs(
                 "trim": trim_settings(trim)}  # fmt: skip
     _, arrays = map_clips(
         augmented_clip_input, Path(root), index, settings, name="spoken100.baselines.augment.augmented_clip_input",
-        version=VERSION, n_jobs=n_jobs, progress=progress, desc=f"augmented {kind} inputs x{copies}",
+        n_jobs=n_jobs, progress=progress, desc=f"augmented {kind} inputs x{copies}",
     )  # fmt: skip
     stacked = arrays.get("input", np.empty((0, copies, *INPUT_SHAPES[kind]), dtype=np.float32))
     return np.ascontiguousarray(np.swapaxes(stacked, 0, 1)).astype(np.float32)

@@ -18,8 +18,9 @@ from joblib import Parallel, delayed, parallel_config
 from tqdm.auto import tqdm
 
 from spoken100.baselines.models import BASELINES
-from spoken100.baselines.splits import Fold, honest_split
-from spoken100.baselines.train import TASK_CLASSES, RunResult, RunSpec, TrainingError, data_key, train_run
+from spoken100.baselines.train import RunResult, RunSpec, TrainingError, data_key, train_run
+from spoken100.data.splits import Fold, corpus_folds, honest_split
+from spoken100.data.tasks import TASK_CLASSES
 
 
 def plan_runs(
@@ -155,28 +156,6 @@ def epochs_for(epochs: int | dict[str, int], model: str) -> int:
     return int(epochs)
 
 
-def corpus_folds(corpus, n_folds: int = 8) -> tuple[list[Fold], str]:
-    """The cross-validation folds for ``corpus`` and a sentence saying where they come from.
-
-    The full real corpus uses the paper's published split when it is available; the full stand-in
-    uses the packaged gender-balanced split; subsets (the smoke profile) get a gender-balanced split
-    of their own speakers into ``n_folds`` folds.
-    """
-    from spoken100.baselines.splits import packaged_standin_splits, paper_splits, standin_splits
-
-    full = not corpus.subset and n_folds == 8
-    if full and corpus.kind == "real":
-        try:
-            return paper_splits(), "the paper's published 8 speaker folds (cross_validation_splits.csv)"
-        except FileNotFoundError as err:
-            note = f"the paper's split file is not available ({str(err).splitlines()[0]}); "
-            return standin_splits(corpus.speakers, n_folds), note + "a gender-balanced 8-fold split instead"
-    if full:
-        return packaged_standin_splits(), "the packaged gender-balanced 8-fold split of the 32 stand-in voices"
-    folds = standin_splits(corpus.speakers, n_folds)
-    return folds, f"a gender-balanced {n_folds}-fold split of this build's {len(corpus.speakers)} speakers"
-
-
 def cross_validate(
     corpus,
     *,
@@ -203,7 +182,7 @@ def cross_validate(
     context holds the inputs, labels, speakers, folds and a statement of the split's source, for
     the chapter's later sections.
     """
-    from spoken100.baselines.inputs import corpus_inputs, targets
+    from spoken100.data.inputs import corpus_inputs, targets
 
     all_folds, split_source = corpus_folds(corpus, n_folds)
     chosen = [f for f in all_folds if folds is None or f.fold in set(folds)]

@@ -16,12 +16,12 @@ Where the recordings come from (:func:`fsdd_dir`), in this order:
 
 A folder may hold the WAV files directly or in a ``recordings/`` sub-folder (the repository's layout).
 
-Preprocessing is the corpus's (:mod:`spoken100.baselines.inputs`): the clip is read at 44.1 kHz as the
+Preprocessing is the corpus's (:mod:`spoken100.data.inputs`): the clip is read at 44.1 kHz as the
 paper's loader does (librosa upsamples the 8 kHz file, so nothing above 4 kHz exists in it), then
 resampled to exactly 8,000 samples and, for the spectrogram models, turned into the 128 x 32 log-mel.
 
 Trimming (``trim=True``, the default) cuts leading and trailing silence with
-:func:`spoken100.segment.trim_silence`, the rule (and parameters) that trimmed every clip of the
+:func:`spoken100.data.segment.trim_silence`, the rule (and parameters) that trimmed every clip of the
 stand-in corpus; the published SpokeN-100 clips were cut tightly by forced alignment. FSDD is only
 "trimmed to near minimal silence": in the three-speaker copy measured, about a quarter of the clips
 keep more than 40 ms of silence at one end, a few more than half a second. Because the paper's preprocessing stretches every clip to the same
@@ -44,16 +44,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import soundfile as sf
 
-from spoken100.baselines.inputs import INPUT_SHAPES, load_clip, log_mel, resample_to_length
 from spoken100.baselines.stats import confusion
-from spoken100.clipmap import map_clips
-from spoken100.fetch import FetchError, check_archive_members, retrieve
-from spoken100.index import sha256_file
-from spoken100.layout import SAMPLE_RATE
-from spoken100.paths import data_home, shared_dir
-from spoken100.segment import TrimParams, trim_silence
+from spoken100.data.audio import clip_info, load_clip, resample_to_length
+from spoken100.data.clipmap import map_clips
+from spoken100.data.fetch import FetchError, check_archive_members, retrieve
+from spoken100.data.index import sha256_file
+from spoken100.data.inputs import INPUT_SHAPES, log_mel
+from spoken100.data.layout import SAMPLE_RATE
+from spoken100.data.paths import data_home, shared_dir
+from spoken100.data.segment import TrimParams, trim_silence
 
 if TYPE_CHECKING:
     from torch import nn
@@ -89,8 +89,6 @@ FSDD_COLUMNS = [
     "split", "gender", "accent", "number", "language", "sha256",
 ]  # fmt: skip
 PROBLEM_COLUMNS = ["path", "problem"]
-#: Bump when the output of :func:`fsdd_clip_input` changes (part of the cache key).
-VERSION = "1"
 _NAME = re.compile(r"^(?P<digit>\d)_(?P<speaker>[A-Za-z0-9-]+)_(?P<index>\d+)\.wav$", re.IGNORECASE)
 
 
@@ -282,9 +280,9 @@ def fsdd_scan(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     ``speaker``, ``index`` (the take), ``duration_s``, ``sample_rate``, ``channels``, ``frames``,
     ``split`` (``"test"`` for takes 0-4, the dataset's convention, else ``"train"``), ``gender`` and
     ``accent`` (``"unknown"`` for speakers not in :data:`FSDD_SPEAKERS`), ``number`` (= digit) and
-    ``language`` (``"english"``) so that :func:`spoken100.baselines.inputs.targets` and
+    ``language`` (``"english"``) so that :func:`spoken100.data.inputs.targets` and
     :func:`spoken100.baselines.stats.accuracy_by` work unchanged, and ``sha256`` (the cache key of
-    :func:`~spoken100.clipmap.map_clips`). Rows are sorted by speaker, digit and take.
+    :func:`~spoken100.data.clipmap.map_clips`). Rows are sorted by speaker, digit and take.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -307,7 +305,7 @@ def fsdd_scan(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
             problems.append((rel, "empty file"))
             continue
         try:
-            info = sf.info(str(item))
+            info = clip_info(item)
         except Exception as err:  # soundfile raises LibsndfileError/RuntimeError variants
             problems.append((rel, f"unreadable audio ({str(err).strip() or type(err).__name__})"))
             continue
@@ -365,7 +363,7 @@ def trim_settings(trim: bool | TrimParams | dict | None) -> dict | None:
 def load_trimmed(path: str | Path, trim: bool | TrimParams | dict | None = True) -> np.ndarray:
     """A clip read at 44.1 kHz like the paper's loader, with edge silence cut when ``trim`` says so.
 
-    trim: ``True`` (the stand-in corpus's :class:`~spoken100.segment.TrimParams`), a ``TrimParams`` or
+    trim: ``True`` (the stand-in corpus's :class:`~spoken100.data.segment.TrimParams`), a ``TrimParams`` or
         its dict, or ``False``/``None`` for no trimming. A clip the rule finds silent is kept whole.
     """
     signal = load_clip(path)
@@ -387,8 +385,8 @@ def waveform_to_input(waveform: np.ndarray, kind: str) -> np.ndarray:
 def fsdd_clip_input(path: str | Path, kind: str = "logmel", trim: dict | None = None) -> dict[str, np.ndarray]:
     """One FSDD clip's model input, as ``{"input": array}``: 44.1 kHz, trimmed, 8,000 samples, log-mel.
 
-    trim: :class:`~spoken100.segment.TrimParams` as a dict, or ``None`` for no trimming (a plain dict
-        so that it can be part of :func:`~spoken100.clipmap.map_clips`' cache key).
+    trim: :class:`~spoken100.data.segment.TrimParams` as a dict, or ``None`` for no trimming (a plain dict
+        so that it can be part of :func:`~spoken100.data.clipmap.map_clips`' cache key).
     """
     if kind not in INPUT_SHAPES:
         raise ValueError(f"kind must be one of {', '.join(INPUT_SHAPES)}, not {kind!r}")
@@ -410,7 +408,7 @@ def fsdd_inputs(
     index: :func:`fsdd_index` or any subset of its rows; the output follows its order.
     kind: ``"waveform"`` (8,000 samples) or ``"logmel"`` (128 x 32), as for the corpus.
     trim: cut edge silence first (see the module docstring for why this is the default).
-    n_jobs, progress: passed to :func:`~spoken100.clipmap.map_clips`, which caches per chunk of clips.
+    n_jobs, progress: passed to :func:`~spoken100.data.clipmap.map_clips`, which caches per chunk of clips.
     """
     if kind not in INPUT_SHAPES:
         raise ValueError(f"kind must be one of {', '.join(INPUT_SHAPES)}, not {kind!r}")
@@ -420,7 +418,6 @@ def fsdd_inputs(
         index,
         {"kind": kind, "trim": trim_settings(trim)},
         name="spoken100.baselines.fsdd.fsdd_clip_input",
-        version=VERSION,
         n_jobs=n_jobs,
         progress=progress,
         desc=f"FSDD {kind} inputs",

@@ -8,7 +8,7 @@ What differs from Keras, and why it does not change the networks:
 * **Outputs are logits.** The Keras models end in ``softmax`` and train with categorical
   cross-entropy; here the softmax is left to ``torch.nn.CrossEntropyLoss`` (same loss, numerically
   safer). Apply ``softmax`` for probabilities.
-* **Inputs.** Every model takes the shared array of its input kind (:mod:`spoken100.baselines.inputs`):
+* **Inputs.** Every model takes the shared array of its input kind (:mod:`spoken100.data.inputs`):
   the waveform models ``(batch, 8000)``, the spectrogram models ``(batch, 128, 32)`` (mel bands x
   frames). Each model then arranges it as the paper's loader did: a channel axis for the CNNs,
   three identical channels for EfficientNet, frames-first for the Transformer.
@@ -42,6 +42,8 @@ from spoken100.baselines.efficientnet import (
     KerasInputScaling,
     keras_efficientnet_init_,
 )
+from spoken100.data import paper_facts
+from spoken100.data.paper_facts import PaperFigure
 
 #: Samples per clip after the paper's resampling (paper-facts §4.1).
 WAVEFORM_SAMPLES = 8000
@@ -375,7 +377,7 @@ class BaselineSpec:
     """What the paper says about one baseline (paper-facts §4.3-4.4).
 
     name: the companion repository's ``model_type`` (also its result folder names).
-    input_kind: ``"waveform"`` or ``"logmel"``, the array of :mod:`spoken100.baselines.inputs` it takes.
+    input_kind: ``"waveform"`` or ``"logmel"``, the array of :mod:`spoken100.data.inputs` it takes.
     keras_input: the input shape of the paper's Keras model.
     paper_parameters: Keras ``model.count_params()`` by number of classes. The 4-class totals are
         printed by ``model.summary()`` in the companion repository's ``notebooks/baselines.ipynb``;
@@ -385,8 +387,6 @@ class BaselineSpec:
         (EfficientNet's BatchNorm moving statistics and input ``Normalization`` constants).
     learning_rates: ``(first_epoch, rate)`` steps of the Keras ``LearningRateScheduler``; the
         optimiser is Adam, batch size 32, 75 epochs by default.
-    number_accuracy: the companion repository's mean and population SD of the best test-fold
-        accuracy over the 8 folds, number task.
     """
 
     name: str
@@ -396,7 +396,6 @@ class BaselineSpec:
     keras_input: tuple[int, ...]
     paper_parameters: Mapping[int, int]
     learning_rates: tuple[tuple[int, float], ...]
-    number_accuracy: tuple[float, float]
     keras_non_trainable: int = 0
     parameter_sources: Mapping[int, str] = field(
         default_factory=lambda: {
@@ -404,6 +403,11 @@ class BaselineSpec:
             100: "derived: the 4-class total with the last Dense layer widened to 100 outputs",
         }
     )
+
+    @property
+    def number_accuracy(self) -> PaperFigure:
+        """The paper's number-task accuracy of this model (8-fold mean and SD), from :mod:`spoken100.data.paper_facts`."""
+        return paper_facts.figure(f"baseline_number_{self.name}")
 
     def expected_parameters(self, n_classes: int) -> int:
         """Trainable parameters a faithful PyTorch port has: the Keras total minus its buffers."""
@@ -426,24 +430,20 @@ BASELINES: dict[str, BaselineSpec] = {
     for spec in (
         BaselineSpec(
             "rnn", "RNN (BiLSTM)", BiLSTM, "logmel", (128, 32), {4: 5_709_700, 100: 5_722_084}, _CNN_RATES,
-            (0.6140624955296516, 0.04074741555142693),
         ),
         BaselineSpec(
             "cnn_1d", "CNN-1D", CNN1D, "waveform", (8000, 1), {4: 16_368_340, 100: 16_374_580}, _CNN_RATES,
-            (0.1326562482863664, 0.015096531722931275),
         ),
         BaselineSpec(
             "cnn_2d", "CNN-2D", CNN2D, "logmel", (128, 32, 1), {4: 1_891_972, 100: 1_904_356}, _CNN_RATES,
-            (0.565078116953373, 0.05378491302342134),
         ),
         BaselineSpec(
             "cnn_effnet", "CNN-EfficientNetB0", EfficientNetB0Classifier, "logmel", (128, 32, 3),
-            {4: 5_365_415, 100: 5_463_815}, ((0, 1e-3), (25, 5e-4), (50, 1e-4)),
-            (0.84765625, 0.03702531901378698), keras_non_trainable=42_023,
+            {4: 5_365_415, 100: 5_463_815}, ((0, 1e-3), (25, 5e-4), (50, 1e-4)), keras_non_trainable=42_023,
         ),
         BaselineSpec(
             "transformer", "Transformer", Transformer, "logmel", (32, 128), {4: 1_352_324, 100: 1_745_636},
-            ((0, 1e-4), (30, 1e-5), (50, 1e-6), (70, 1e-7)), (0.7293750047683716, 0.04639019580458542),
+            ((0, 1e-4), (30, 1e-5), (50, 1e-6), (70, 1e-7)),
         ),
     )
 }  # fmt: skip

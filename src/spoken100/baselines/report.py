@@ -22,16 +22,15 @@ import seaborn as sns
 
 from spoken100.baselines.models import BASELINES
 from spoken100.baselines.stats import mean_sd_ci, paired_comparison
+from spoken100.data import paper_facts
 
 PAPER = "paper protocol"
 HONEST = "honest"
 HONEST_TEST_RULE = "honest runs, epoch chosen on test"
 SETTINGS = (PAPER, HONEST, HONEST_TEST_RULE)
 TASK_TITLES = {"language": "language (4 classes)", "number": "number (100 classes)"}
-PAPER_SOURCE = (
-    "mean ± population SD over the paper's 8 folds, printed in the companion repository's "
-    "notebooks/baselines.ipynb (paper-facts §4.4)"
-)
+#: Where the paper's baseline accuracies come from (the same for every model).
+PAPER_SOURCE = paper_facts.figure("baseline_number_rnn").source
 
 
 def long_results(table: pd.DataFrame) -> pd.DataFrame:
@@ -98,7 +97,7 @@ def paper_comparison(summary_table: pd.DataFrame, corpus_label: str, n_folds_tot
             mine = summary_table[(summary_table.model == model) & (summary_table.task == task)]
             if mine.empty:
                 continue
-            published = _fmt(*spec.number_accuracy) if task == "number" else "not published"
+            published = spec.number_accuracy.display() if task == "number" else "not published"
             row = {"model": spec.title, "task": task, "paper (SpokeN-100, 8 folds, paper protocol)": published}
             for setting in SETTINGS:
                 hit = mine[mine.setting == setting]

@@ -15,7 +15,7 @@ proportional to 1/f, i.e. -3.01 dB per octave, made by shaping white noise in th
     input is *higher* than requested (for a 1 s clip by about 10 log10(22.05 / 4) = 7.4 dB).
 
 Duration. The paper resamples every clip to 8,000 samples whatever its length
-(:func:`spoken100.baselines.inputs.resample_to_length`), so a short clip is played slowly and a long
+(:func:`spoken100.data.inputs.resample_to_length`), so a short clip is played slowly and a long
 one fast: the model sees each number on its own time and frequency scale. :func:`pad_or_crop` is the
 usual alternative: resample to a true 8 kHz and pad with zeros (or crop), centred, to a fixed duration;
 1 s at 8 kHz gives the same 8,000 samples and 128 x 32 log-mel, so every model runs unchanged. Time and
@@ -33,15 +33,14 @@ import numpy as np
 import pandas as pd
 
 from spoken100.baselines.fsdd import load_trimmed, trim_settings, waveform_to_input
-from spoken100.baselines.inputs import INPUT_SHAPES, MEL_PARAMS, resample_to_length
-from spoken100.clipmap import map_clips
-from spoken100.layout import SAMPLE_RATE
-from spoken100.segment import TrimParams
+from spoken100.data.audio import resample_to_length
+from spoken100.data.clipmap import map_clips
+from spoken100.data.inputs import INPUT_SHAPES, MEL_PARAMS
+from spoken100.data.layout import SAMPLE_RATE
+from spoken100.data.segment import TrimParams
 
 NOISE_COLORS = ("white", "pink")
 NOISE_STAGES = ("input", "recording")
-#: Bump when the output of the per-clip functions here changes (part of the cache keys).
-VERSION = "1"
 
 
 def digest_rng(digest: str, seed: int, *streams: int) -> np.random.Generator:
@@ -161,7 +160,7 @@ def noisy_inputs(
               "trim": trim_settings(trim)}  # fmt: skip
     _, arrays = map_clips(
         noisy_clip_input, Path(root), index, params, name="spoken100.baselines.robustness.noisy_clip_input",
-        version=VERSION, n_jobs=n_jobs, progress=progress, desc=f"{kind} inputs, {color} noise {snr_db:g} dB",
+        n_jobs=n_jobs, progress=progress, desc=f"{kind} inputs, {color} noise {snr_db:g} dB",
     )  # fmt: skip
     return arrays.get("input", np.empty((0, *INPUT_SHAPES[kind]), dtype=np.float32)).astype(np.float32)
 
@@ -208,7 +207,7 @@ def inputs_pad_crop(
 ) -> np.ndarray:
     """Model inputs of ``kind`` made by :func:`pad_or_crop` (true 8 kHz, centred to ``seconds``); cached.
 
-    With ``seconds=1.0`` the arrays have the shapes of :data:`~spoken100.baselines.inputs.INPUT_SHAPES`,
+    With ``seconds=1.0`` the arrays have the shapes of :data:`~spoken100.data.inputs.INPUT_SHAPES`,
     so any baseline trains on them unchanged; other durations give other lengths (``seconds x 8000``
     samples, ``1 + seconds x 8000 // 256`` log-mel frames), which the fixed-size models do not accept.
     root, index, trim, n_jobs, progress: as for :func:`noisy_inputs`.
@@ -218,7 +217,7 @@ def inputs_pad_crop(
     params = {"kind": kind, "seconds": float(seconds), "trim": trim_settings(trim)}
     _, arrays = map_clips(
         pad_crop_clip_input, Path(root), index, params, name="spoken100.baselines.robustness.pad_crop_clip_input",
-        version=VERSION, n_jobs=n_jobs, progress=progress, desc=f"{kind} inputs, pad/crop {seconds:g} s",
+        n_jobs=n_jobs, progress=progress, desc=f"{kind} inputs, pad/crop {seconds:g} s",
     )  # fmt: skip
     n = int(round(seconds * MEL_PARAMS["sr"]))
     shape = (n,) if kind == "waveform" else (MEL_PARAMS["n_mels"], 1 + n // MEL_PARAMS["hop_length"])

@@ -226,7 +226,7 @@ def prediction_table(results: Sequence, index: pd.DataFrame, criterion: str | No
 
     Adds ``model``, ``task``, ``protocol`` and ``fold`` columns, so the table feeds :func:`accuracy_by`.
     """
-    from spoken100.baselines.inputs import targets
+    from spoken100.data.inputs import targets
 
     frames = []
     labels_by_task: dict[str, np.ndarray] = {}

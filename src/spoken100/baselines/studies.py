@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 
 from spoken100.baselines.augment import AugmentParams, augmented_inputs
-from spoken100.baselines.inputs import corpus_inputs, targets
 from spoken100.baselines.models import BASELINES
 from spoken100.baselines.robustness import inputs_pad_crop, noisy_inputs
 from spoken100.baselines.train import RunResult, data_key, load_model, predict, train_run
-from spoken100.memo import memoize
+from spoken100.data.inputs import corpus_inputs, targets
+from spoken100.data.memo import memoize
 
 
 def find_run(results: Sequence[RunResult], model: str, task: str, protocol: str = "honest") -> RunResult | None:

@@ -1,8 +1,9 @@
-"""Train one baseline on one cross-validation fold: a versioned, resumable, deterministic artefact.
+"""Train one baseline on one cross-validation fold: a resumable, deterministic artefact keyed by its code.
 
 One run is one (model, task, fold, protocol, settings) combination. Its folder under
 ``cache_dir("runs")`` is named by a hash of everything that determines the result (the run's
-configuration, the fold's speakers, the training data's fingerprint and :data:`TRAIN_VERSION`),
+configuration, the fold's speakers, the training data's fingerprint and the fingerprint of the training code,
+:func:`spoken100.data.codehash.code_fingerprint` of :func:`train_run`),
 so a rebuild finds finished runs and reuses them. While training, a checkpoint is written after
 every epoch (to a temporary file, then renamed): an interrupted run resumes at the next epoch and
 ends with the same weights and history as an uninterrupted one.
@@ -37,15 +38,14 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from spoken100 import atomic
 from spoken100.baselines.models import BASELINES, build_model
-from spoken100.baselines.splits import Fold
-from spoken100.paths import cache_dir
+from spoken100.data import atomic
+from spoken100.data.codehash import code_fingerprint
+from spoken100.data.paths import cache_dir
+from spoken100.data.splits import Fold
+from spoken100.data.tasks import TASK_CLASSES
 
-#: Bump when training changes in a way the configuration does not capture.
-TRAIN_VERSION = "1"
 PROTOCOLS = ("paper", "honest")
-TASK_CLASSES = {"language": 4, "number": 100}
 
 
 class TrainingError(ValueError):
@@ -109,7 +109,7 @@ class RunSpec:
         return tuple(s for s in self.fold.train if s not in set(self.val_speakers))
 
     def key(self) -> str:
-        blob = json.dumps([TRAIN_VERSION, asdict(self)], sort_keys=True, default=str)
+        blob = json.dumps([code_fingerprint(train_run), asdict(self)], sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def folder(self) -> Path:

@@ -51,7 +51,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from spoken100 import atomic
+from spoken100.data import atomic
+from spoken100.data.codehash import code_fingerprint, package_versions
 from spoken100.nas import costs as cost_model
 from spoken100.nas.costs import Costs
 
@@ -63,7 +64,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Roles of the picked models, as the paper named its three EvoNAS models per task.
 ROLES = ("accurate", "fastest", "fittest")
-#: ``spoken100.nas.published`` task names -> the label names of :func:`spoken100.baselines.inputs.targets`.
+#: ``spoken100.nas.published`` task names -> the label names of :func:`spoken100.data.inputs.targets`.
 TASK_NAMES = {"languages": "language", "numbers": "number"}
 #: Byte alignment of the exported model array. TFLM reads the flatbuffer in place; 16 bytes is
 #: what TFLM's own generated model arrays use (``alignas(16)``).
@@ -94,7 +95,7 @@ class Pick:
 
     name: a unique key, e.g. ``"languages_fittest"``.
     task: ``"language"`` (4 classes) or ``"number"`` (100 classes), as
-        :func:`spoken100.baselines.inputs.targets` names them.
+        :func:`spoken100.data.inputs.targets` names them.
     role: ``"accurate"``, ``"fastest"`` or ``"fittest"`` (how the search picked it).
     model: the float Keras model (waveform ``(batch, 8000)`` -> probabilities).
     source: ``"published"`` (the paper's trained models) or ``"search"`` (this book's chapter 5).
@@ -229,7 +230,7 @@ def deployment_split(corpus: Any, fold: int = 1, n_folds: int = 8) -> tuple[pd.D
     paper's split for the full real corpus, a gender-balanced split otherwise (use ``n_folds=4``
     for the 8-speaker subset). The sentence says where the folds come from and who is tested.
     """
-    from spoken100.baselines.experiment import corpus_folds
+    from spoken100.data.splits import corpus_folds
 
     folds, source = corpus_folds(corpus, n_folds)
     chosen = [f for f in folds if f.fold == fold]
@@ -254,7 +255,7 @@ def calibration_set(
         :func:`deployment_report` normalises for models that need it); ``"noise"`` -- ``n`` uniform-noise
         waveforms in [-1, 1), as the paper's conversion script (:func:`spoken100.nas.tflite.noise_dataset`).
     """
-    from spoken100.baselines.inputs import corpus_inputs
+    from spoken100.data.inputs import corpus_inputs
     from spoken100.nas import tflite
 
     if kind == "train":
@@ -274,7 +275,7 @@ def model_inputs(x: Any, normalize: bool) -> Any:
     noise, already spanning [-1, 1)) and ``None`` are returned unchanged.
     """
     if normalize and isinstance(x, np.ndarray):
-        from spoken100.nas.train import peak_normalize
+        from spoken100.data.audio import peak_normalize
 
         return peak_normalize(x)
     return x
@@ -549,7 +550,7 @@ def deployment_report(
 
     keras_model: waveform ``(batch, n_samples)`` -> class probabilities (one input, one output).
     X_test, y_test: test waveforms ``(clips, n_samples)`` float32, preprocessed as in training
-        (:func:`spoken100.baselines.inputs.corpus_inputs` with ``"waveform"``), and integer labels.
+        (:func:`spoken100.data.inputs.corpus_inputs` with ``"waveform"``), and integer labels.
     representative: calibration data for :func:`spoken100.nas.tflite.to_int8` -- a callable, an
         array of training clips, or ``None`` for the paper's 200 uniform-noise inputs. Never the
         test clips: calibration fixes the int8 ranges, so it is part of training.
@@ -624,8 +625,6 @@ def deployment_report(
 
 
 # ---- cached reports ---------------------------------------------------------------------------------
-#: Bump when :func:`deployment_report` or :func:`first_divergence` change what they measure.
-DEPLOY_VERSION = 1
 
 
 def model_fingerprint(keras_model: keras.Model) -> str:
@@ -644,13 +643,11 @@ def _array_digest(*arrays: Any) -> str:
 
 
 def _tool_versions() -> str:
-    from spoken100.buildinfo import package_versions
-
     return ",".join(f"{k}=={v}" for k, v in package_versions(("tensorflow-cpu", "tensorflow", "tflite-micro")).items())
 
 
 def _cache_file(kind: str, name: str, key: str, suffix: str) -> Path:
-    from spoken100.paths import cache_dir
+    from spoken100.data.paths import cache_dir
 
     return cache_dir("deploy", kind) / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}-{key[:20]}{suffix}"
 
@@ -671,7 +668,7 @@ def cached_deployment_report(
     if representative is not None and not isinstance(representative, np.ndarray):
         return deployment_report(keras_model, X_test, y_test, representative, name, **options)
     key = hashlib.sha256(json.dumps([
-        DEPLOY_VERSION, _tool_versions(), model_fingerprint(keras_model), _array_digest(X_test, y_test, representative),
+        code_fingerprint(deployment_report), _tool_versions(), model_fingerprint(keras_model), _array_digest(X_test, y_test, representative),
         name, sorted(options.items()),
     ], default=str).encode()).hexdigest()  # fmt: skip
     path = _cache_file("reports", name, key, ".pkl")
@@ -692,7 +689,7 @@ def deploy_picks(picks: Sequence[Pick], X_test: np.ndarray, test_index: pd.DataF
     """One cached :func:`deployment_report` per pick, with progress; each pick's own labels and normalisation."""
     from tqdm.auto import tqdm
 
-    from spoken100.baselines.inputs import targets
+    from spoken100.data.inputs import targets
 
     return [
         cached_deployment_report(
@@ -805,7 +802,7 @@ def locate_divergences(
         clips = model_inputs(np.asarray(X_test, dtype=np.float32)[d.differing_clips()[:max_clips]], pick.normalize)
         calibration = model_inputs(representative, pick.normalize)
         cacheable = calibration is None or isinstance(calibration, np.ndarray)
-        key = hashlib.sha256(json.dumps([DEPLOY_VERSION, _tool_versions(), model_fingerprint(pick.model),
+        key = hashlib.sha256(json.dumps([code_fingerprint(first_divergence), _tool_versions(), model_fingerprint(pick.model),
                                          _array_digest(clips, calibration)]).encode()).hexdigest()  # fmt: skip
         path = _cache_file("divergences", d.name, key, ".json")
         if cacheable and path.is_file():

@@ -67,8 +67,9 @@ from typing import Any
 
 import numpy as np
 
+from spoken100.data.tasks import N_SAMPLES
+
 #: Samples per clip and the rate the paper treats them at (paper-facts §4.1).
-N_SAMPLES = 8000
 SAMPLE_RATE = 8000
 
 SPECTRA = ("magnitude", "power")

@@ -42,9 +42,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from spoken100.index import sha256_file
+from spoken100.data.index import sha256_file
+from spoken100.data.paths import data_home, shared_dir
 from spoken100.nas.genome import Block, DenseLayer, Genome, Head, Preprocessing, validate
-from spoken100.paths import data_home, shared_dir
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -63,7 +63,6 @@ PUBLISHED_SHA256: dict[str, str] = {
 }
 #: Model keys, ``<task>_<variant>``, in the order of the paper's tables.
 PUBLISHED_NAMES = tuple(f"{t}_{v}" for t in ("languages", "numbers") for v in ("accurate", "fastest", "fittest"))
-TASK_CLASSES = {"languages": 4, "numbers": 100}
 
 
 #: The three published architectures as genomes (4 classes), written out from paper-facts §5.2 so

@@ -20,30 +20,31 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from spoken100.data import paper_facts
 from spoken100.nas.search import ROLE_VARIANTS, ROLES, SearchResult
 
 TASK_TITLES = {"language": "language (4 classes)", "number": "number (100 classes)"}
 PAPER_CORPUS = "SpokeN-100 recordings (ElevenLabs voices), the paper's 8-fold cross-validation"
-_REPO = "companion repository, notebooks/baselines.ipynb: mean ± population SD over 8 folds (paper-facts §4.4)"
-_SUMMARY = (
-    "the paper's results as quoted by a paper-summary service; the paper's tables were not reachable (paper-facts §9)"
-)
 
-#: The paper's published EvoNAS figures (accuracy in %, latency in ms measured on the nRF52840).
-#: ``role`` is ``"not stated"`` where the source does not say which model a figure belongs to.
+
+def _paper_row(key: str, task: str, role: str, latency_key: str | None = None) -> dict[str, Any]:
+    fig = paper_facts.figure(key)
+    latency = paper_facts.figure(latency_key).value if latency_key else None
+    return {"task": task, "role": role, "accuracy_pct": fig.percent,
+            "sd_pct": None if fig.sd is None else 100 * fig.sd, "latency_ms": latency,
+            "source": fig.source, "corpus": PAPER_CORPUS}  # fmt: skip
+
+
+#: The paper's published EvoNAS figures (accuracy in %, latency in ms measured on the nRF52840), read
+#: from :mod:`spoken100.data.paper_facts`. ``role`` is ``"not stated"`` where the source does not say
+#: which model a figure belongs to.
 PAPER_FIGURES: tuple[dict[str, Any], ...] = (
-    {"task": "number", "role": "most accurate", "accuracy_pct": 17.47, "sd_pct": 2.47, "latency_ms": None,
-     "source": _REPO, "corpus": PAPER_CORPUS},
-    {"task": "number", "role": "fastest", "accuracy_pct": 2.18, "sd_pct": 0.31, "latency_ms": None,
-     "source": _REPO, "corpus": PAPER_CORPUS},
-    {"task": "number", "role": "fittest", "accuracy_pct": 13.63, "sd_pct": 2.00, "latency_ms": None,
-     "source": _REPO, "corpus": PAPER_CORPUS},
-    {"task": "number", "role": "fittest", "accuracy_pct": 12.6, "sd_pct": None, "latency_ms": 368.0,
-     "source": _SUMMARY, "corpus": PAPER_CORPUS},
-    {"task": "language", "role": "not stated", "accuracy_pct": 81.3, "sd_pct": None, "latency_ms": None,
-     "source": _SUMMARY + "; 'EvoNAS models deployable on the microcontroller', which model is not said",
-     "corpus": PAPER_CORPUS},
-)  # fmt: skip
+    _paper_row("evonas_number_accurate", "number", "most accurate"),
+    _paper_row("evonas_number_fastest", "number", "fastest"),
+    _paper_row("evonas_number_fittest", "number", "fittest"),
+    _paper_row("evonas_number_fittest_summary", "number", "fittest", latency_key="evonas_fittest_latency_ms"),
+    _paper_row("evonas_language_deployable", "language", "not stated"),
+)
 
 _ROLE_MARKERS = {"most accurate": "^", "fastest": ">", "fittest": "D"}
 _ROLE_COLOURS = {"most accurate": "#0072B2", "fastest": "#009E73", "fittest": "#D55E00"}

@@ -61,7 +61,7 @@ continues a shorter one. Every candidate's record is also cached on its own unde
 cached rerun reads JSON only and does not even import TensorFlow.
 
 **Speakers.** Fold ``fold`` of :func:`spoken100.baselines.experiment.corpus_folds`; its training
-speakers are split by :func:`spoken100.baselines.splits.honest_split` into fit and validation
+speakers are split by :func:`spoken100.data.splits.honest_split` into fit and validation
 speakers (the same split as chapter 4's honest protocol at ``split_seed=0``). The fold's test
 speakers are held out for the deployment chapter (:func:`trained_candidate`).
 """
@@ -82,29 +82,22 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from spoken100 import atomic
+from spoken100.data import atomic
+from spoken100.data.audio import peak_normalize
+from spoken100.data.codehash import code_fingerprint
+from spoken100.data.inputs import clip_input, corpus_inputs, targets
+from spoken100.data.paths import cache_dir
+from spoken100.data.splits import corpus_folds, honest_split
+from spoken100.data.tasks import PUBLISHED_TASK, TASK_CLASSES
+from spoken100.nas import genome as genome_module
 from spoken100.nas.genome import DEFAULT_SPACE, Genome, crossover, mutate, random_genome, validate
-from spoken100.nas.train import (
-    LAB_SCHEDULE,
-    RECALIBRATE_CLIPS,
-    TRAIN_VERSION,
-    balanced_subset,
-    peak_normalize,
-    rows_of,
-    train_genome,
-)
-from spoken100.paths import cache_dir
+from spoken100.nas.train import LAB_SCHEDULE, RECALIBRATE_CLIPS, balanced_subset, rows_of, train_genome
 
-#: Bump when the search or the candidate evaluation changes in a way the settings do not capture.
-SEARCH_VERSION = "1"
-EVAL_VERSION = "1"
-TASK_CLASSES = {"language": 4, "number": 100}
 #: NSGA-II objectives: (record column, DEAP weight): accuracy up, latency and flash down.
 OBJECTIVES: tuple[tuple[str, float], ...] = (("val_accuracy", 1.0), ("latency_ms", -1.0), ("flash_bytes", -1.0))
 ROLES = ("most accurate", "fastest", "fittest")
 #: Published variant behind each role, and the published model name prefix per task.
 ROLE_VARIANTS = {"most accurate": "accurate", "fastest": "fastest", "fittest": "fittest"}
-PUBLISHED_TASK = {"language": "languages", "number": "numbers"}
 #: Columns of every candidate record (one row of :attr:`SearchResult.candidates`).
 RECORD_COLUMNS = (
     "genome_id", "generation", "description", "genome", "val_accuracy", "val_accuracy_int8", "train_accuracy",
@@ -326,9 +319,6 @@ def _payload_x(payload: dict[str, Any]) -> np.ndarray:
 
 def task_data(corpus, config: SearchConfig, progress: bool = True) -> TaskData:
     """The waveforms, labels and speaker split of ``config.task`` on ``corpus`` (inputs cached)."""
-    from spoken100.baselines.experiment import corpus_folds
-    from spoken100.baselines.inputs import VERSION, corpus_inputs, targets
-    from spoken100.baselines.splits import honest_split
 
     config.validate()
     folds, source = corpus_folds(corpus, config.n_folds)
@@ -348,7 +338,7 @@ def task_data(corpus, config: SearchConfig, progress: bool = True) -> TaskData:
         fit_speakers=tuple(fit),
         val_speakers=tuple(val),
         test_speakers=tuple(fold.test),
-        data_key=_hash([corpus.digest, "waveform", VERSION, config.task]),
+        data_key=_hash([corpus.digest, "waveform", code_fingerprint(clip_input), config.task]),
         split_source=f"fold {fold.fold} of {source}",
         corpus_label=corpus.label,
     )
@@ -358,7 +348,9 @@ def task_data(corpus, config: SearchConfig, progress: bool = True) -> TaskData:
 def protocol_key(data: TaskData | dict[str, Any], config: SearchConfig) -> str:
     """Cache key of a candidate evaluation: data, split and protocol (not the search's own settings)."""
     d = data.payload() if isinstance(data, TaskData) else data
-    return _hash([EVAL_VERSION, TRAIN_VERSION, d["data_key"], sorted(d["fit"]), sorted(d["val"]), config.protocol()])
+    return _hash(
+        [code_fingerprint(evaluate_genome), d["data_key"], sorted(d["fit"]), sorted(d["val"]), config.protocol()]
+    )
 
 
 def _empty_record(genome: Genome) -> dict[str, Any]:
@@ -888,7 +880,8 @@ def _result(config: SearchConfig, data_split: dict, folder: Path, snapshots: lis
 
 def search_folder(data: TaskData, config: SearchConfig) -> Path:
     """Where the generation snapshots of this search live."""
-    key = _hash([SEARCH_VERSION, config.search_settings(), protocol_key(data, config)])
+    # the search space (genome module) is part of the key: a changed space never reloads old snapshots
+    key = _hash([code_fingerprint(search, genome_module), config.search_settings(), protocol_key(data, config)])
     return cache_dir("nas", "search", f"{config.task}-{key}")
 
 
@@ -959,7 +952,7 @@ def search(
                 "front_size": len(pareto_front(list(archive.values()))),
                 "seconds": round(time.perf_counter() - began, 3),
             }
-            snap = {"version": SEARCH_VERSION, "generation": g, "records": [_jsonable(r) for r in new],
+            snap = {"generation": g, "records": [_jsonable(r) for r in new],
                     "population": population, "rng": rng.bit_generator.state, "stats": _jsonable(stats)}  # fmt: skip
             atomic.write_json(_snapshot_file(folder, g), snap)
             snapshots.append(json.loads(json.dumps(snap)))

@@ -53,15 +53,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from spoken100 import atomic
+from spoken100.data import atomic
+from spoken100.data.audio import peak_normalize
+from spoken100.data.codehash import code_fingerprint
+from spoken100.data.paths import cache_dir
 from spoken100.nas.genome import Genome, validate
-from spoken100.paths import cache_dir
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-#: Bump when training changes in a way the settings do not capture (part of every cache key).
-TRAIN_VERSION = "1"
 #: The lab's candidate schedule (paper-facts §5.1): ``(until_epoch, learning_rate)``, epochs 0-based
 #: and ``until_epoch`` exclusive; after the last entry its rate is kept.
 LAB_SCHEDULE: tuple[tuple[int, float], ...] = ((4, 0.01), (7, 0.001), (10, 0.0001))
@@ -106,11 +106,6 @@ class TrainedCandidate:
 
 
 # ---- data helpers ---------------------------------------------------------------------------------
-def peak_normalize(x: np.ndarray) -> np.ndarray:
-    """Divide every clip (row) by its largest absolute sample: float32 in [-1, 1]; silent rows stay 0."""
-    x = np.asarray(x, dtype=np.float32)
-    peak = np.abs(x).max(axis=-1, keepdims=True)
-    return np.divide(x, peak, out=np.zeros_like(x), where=peak > 0)
 
 
 def learning_rate(epoch: int, schedule: Sequence[tuple[int, float]] = LAB_SCHEDULE) -> float:
@@ -259,7 +254,7 @@ def load_weights(model: keras.Model, path: Path) -> None:
 # ---- training -----------------------------------------------------------------------------------
 def train_key(genome: Genome, data_key: str, fit: Sequence[str], val: Sequence[str], settings: dict[str, Any]) -> str:
     """The cache key of one training: genome, data fingerprint, speakers and settings."""
-    blob = json.dumps([TRAIN_VERSION, genome.to_json(), data_key, sorted(fit), sorted(val), settings],
+    blob = json.dumps([code_fingerprint(train_genome), genome.to_json(), data_key, sorted(fit), sorted(val), settings],
                       sort_keys=True, default=str)  # fmt: skip
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -428,7 +423,6 @@ def train_genome(
 __all__ = [
     "LAB_SCHEDULE",
     "RECALIBRATE_CLIPS",
-    "TRAIN_VERSION",
     "TrainedCandidate",
     "TrainingError",
     "balanced_subset",

@@ -1,0 +1,68 @@
+"""Reading audio: the one place in the package that opens a sound file.
+
+Every chapter, FSDD and ``spoken100 predict`` read clips through these functions, so a clip means
+the same samples everywhere (``tests/test_layers.py`` fails when a module outside the data layer
+reads audio itself):
+
+* :func:`clip_info` -- the header facts (``soundfile.info``), without reading the samples;
+* :func:`read_mono` -- the samples at the file's own rate, channels averaged;
+* :func:`load_clip` -- mono at a given rate, exactly as the paper's ``librosa.load(path, sr=...)``
+  (soundfile, float32, channels averaged, librosa's default ``soxr_hq`` resampler), without
+  librosa's fallback to the deprecated audioread for files soundfile cannot read;
+* :func:`resample_to_length` -- the paper's time-scale normalisation to a fixed number of samples;
+* :func:`peak_normalize` -- each clip divided by its largest absolute sample (the EvoNAS input).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import librosa  # lazy package: its submodules load on first use
+import numpy as np
+import soundfile as sf
+from scipy import signal as sps
+
+from spoken100.data.layout import SAMPLE_RATE
+from spoken100.data.tasks import N_SAMPLES
+
+
+def clip_info(path: str | Path) -> sf._SoundFileInfo:
+    """The file's header (frames, sample rate, channels, format, subtype); raises if it is not audio."""
+    return sf.info(str(path))
+
+
+def read_mono(path: str | Path, dtype: str = "float64") -> tuple[np.ndarray, int]:
+    """A clip as a mono signal of ``dtype`` (channels averaged) and its own sample rate."""
+    audio, sr = sf.read(str(path), dtype=dtype, always_2d=True)
+    return audio.mean(axis=1), int(sr)
+
+
+def read_channels(path: str | Path) -> tuple[np.ndarray, int]:
+    """A clip as a float64 ``(frames, channels)`` array and its sample rate (for level and clipping checks)."""
+    audio, sr = sf.read(str(path), dtype="float64", always_2d=True)
+    return audio, int(sr)
+
+
+def load_clip(path: str | Path, sr: int | None = SAMPLE_RATE) -> np.ndarray:
+    """A clip as mono float32 at ``sr`` Hz (``None``: the file's own rate), as ``librosa.load`` reads it."""
+    y, native_sr = read_mono(path, dtype="float32")
+    if sr is not None and native_sr != sr:
+        y = librosa.resample(y, orig_sr=native_sr, target_sr=sr, res_type="soxr_hq")
+    return y
+
+
+def resample_to_length(signal: np.ndarray, n_samples: int = N_SAMPLES) -> np.ndarray:
+    """Resample ``signal`` to exactly ``n_samples`` with ``scipy.signal.resample`` (FFT method).
+
+    The duration is discarded: every clip becomes ``n_samples`` long (paper-facts §4.1).
+    """
+    if len(signal) == 0:
+        raise ValueError("cannot resample an empty signal")
+    return sps.resample(np.asarray(signal, dtype=np.float32), n_samples).astype(np.float32)
+
+
+def peak_normalize(x: np.ndarray) -> np.ndarray:
+    """Divide every clip (row) by its largest absolute sample: float32 in [-1, 1]; silent rows stay 0."""
+    x = np.asarray(x, dtype=np.float32)
+    peak = np.abs(x).max(axis=-1, keepdims=True)
+    return np.divide(x, peak, out=np.zeros_like(x), where=peak > 0)

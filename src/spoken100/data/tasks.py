@@ -1,0 +1,24 @@
+"""The paper's two tasks and the constants every chapter shares: classes, labels, input length.
+
+Language identification (4 classes, the paper's label order) and number recognition (0-99, 100
+classes). Every clip is resampled to :data:`N_SAMPLES` samples before any model sees it
+(paper-facts §4.1).
+"""
+
+from __future__ import annotations
+
+from spoken100.data.layout import LANGUAGES, NUMBERS
+
+#: Classes of each task.
+TASK_CLASSES: dict[str, int] = {"language": len(LANGUAGES), "number": len(NUMBERS)}
+#: The task of a model with this many outputs.
+TASK_OF_CLASSES: dict[int, str] = {n: task for task, n in TASK_CLASSES.items()}
+#: Samples of every model input (the paper resamples each clip to this length).
+N_SAMPLES = 8000
+#: The paper's names of the tasks in its published model files (``languages_*.h5``, ``numbers_*.h5``).
+PUBLISHED_TASK: dict[str, str] = {"language": "languages", "number": "numbers"}
+
+
+def chance(task: str) -> float:
+    """Accuracy of guessing (one over the number of classes) for ``task``."""
+    return 1.0 / TASK_CLASSES[task]
