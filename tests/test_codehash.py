@@ -13,13 +13,13 @@ import soundfile as sf
 from spoken100.data import clipmap, codehash
 from spoken100.data.codehash import code_fingerprint
 
-HELPERS = '''
+HELPERS = """
 SCALE = {scale}
 
 def helper(x):
     return x * SCALE
-'''
-FEATURES = '''
+"""
+FEATURES = """
 import numpy as np
 from spoken100.data.audio import read_mono
 from spoken100_testpkg import helpers
@@ -34,7 +34,7 @@ def scaled_rms(path):
 
 def unrelated():
     return {unrelated}
-'''
+"""
 
 
 def _write_package(root, *, scale=1.0, peak_extra="", unrelated=0):

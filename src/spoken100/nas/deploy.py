@@ -668,7 +668,7 @@ def cached_deployment_report(
     if representative is not None and not isinstance(representative, np.ndarray):
         return deployment_report(keras_model, X_test, y_test, representative, name, **options)
     key = hashlib.sha256(json.dumps([
-        code_fingerprint(deployment_report), _tool_versions(), model_fingerprint(keras_model), _array_digest(X_test, y_test, representative),
+        code_fingerprint(cached_deployment_report), _tool_versions(), model_fingerprint(keras_model), _array_digest(X_test, y_test, representative),
         name, sorted(options.items()),
     ], default=str).encode()).hexdigest()  # fmt: skip
     path = _cache_file("reports", name, key, ".pkl")
@@ -802,7 +802,7 @@ def locate_divergences(
         clips = model_inputs(np.asarray(X_test, dtype=np.float32)[d.differing_clips()[:max_clips]], pick.normalize)
         calibration = model_inputs(representative, pick.normalize)
         cacheable = calibration is None or isinstance(calibration, np.ndarray)
-        key = hashlib.sha256(json.dumps([code_fingerprint(first_divergence), _tool_versions(), model_fingerprint(pick.model),
+        key = hashlib.sha256(json.dumps([code_fingerprint(locate_divergences), _tool_versions(), model_fingerprint(pick.model),
                                          _array_digest(clips, calibration)]).encode()).hexdigest()  # fmt: skip
         path = _cache_file("divergences", d.name, key, ".json")
         if cacheable and path.is_file():

@@ -146,18 +146,19 @@ class SearchConfig:
         machine's core count, see :func:`spoken100.nas.train.configure_tensorflow`).
     """
 
+    # The defaults are the default profile's (profiles/default.yml, checked by tests/test_defaults.py).
     task: str = "language"
-    population: int = 8
+    population: int = 10
     initial_population: int | None = None
-    offspring: int | None = None
-    generations: int = 3
-    epochs: int = 3
+    offspring: int | None = 10
+    generations: int = 8
+    epochs: int = 1
     batch_size: int = 32
     max_train_clips: int | None = 2000
-    max_val_clips: int | None = None
+    max_val_clips: int | None = 800
     recalibrate_clips: int = RECALIBRATE_CLIPS
-    n_calibration: int = 50
-    int8_val_clips: int = 0
+    n_calibration: int = 32
+    int8_val_clips: int = 100
     crossover_rate: float = 0.5
     mutation_rate: float = 0.2
     fold: int = 1
@@ -167,7 +168,7 @@ class SearchConfig:
     seed: int = 0
     warm_start: bool = False
     max_latency_ms: float | None = None
-    n_jobs: int = 1
+    n_jobs: int = 2
     threads: int | None = 1
 
     @property
