@@ -45,7 +45,7 @@ def _limit_threads(n_jobs: int):
     if n_jobs != 1:
         return contextlib.nullcontext()
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import threadpool_limits  # deferred: heavy import only this path needs
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
         return contextlib.nullcontext()
     return threadpool_limits(1)

@@ -200,7 +200,7 @@ def analyse_voice(
     reason = signal_problem(y, sr, 3.0 / floor)
     if reason:
         return f0_summary, {**_empty(reason), "duration_s": duration, "voiced_fraction": np.nan}
-    import parselmouth
+    import parselmouth  # deferred: Praat's library; only the Praat measures need it
 
     try:
         sound = to_sound(y, sr, 2 * max_formant)

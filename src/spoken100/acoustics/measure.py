@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import librosa
 import numpy as np
 
 from spoken100.data.audio import read_channels
@@ -34,7 +35,6 @@ class MeasureParams:
 
 
 def _mel_basis(sr: int, params: MeasureParams) -> np.ndarray:
-    import librosa
 
     return librosa.filters.mel(sr=sr, n_fft=params.n_fft, n_mels=params.n_mels)
 

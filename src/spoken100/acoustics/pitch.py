@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import librosa
 import numpy as np
 import soxr
 
@@ -99,7 +100,6 @@ def pyin_f0(
     (mean over all voiced frames, before the ``low``-``high`` filter), ``n_frames``,
     ``n_voiced`` and ``n_kept`` (frame counts) and ``reason`` ("" when ``f0_hz`` is valid).
     """
-    import librosa  # lazily: the Praat features do not need it
 
     y = np.asarray(y, dtype=np.float32)
     out = {"f0_hz": np.nan, "f0_all_voiced_hz": np.nan, "n_frames": 0.0, "n_voiced": 0.0, "n_kept": 0.0}
@@ -155,7 +155,7 @@ def pyin_f0_clip(
 
 def to_sound(y: np.ndarray, sr: float, target_sr: float | None = PRAAT_SR):
     """A ``parselmouth.Sound`` of ``y``, resampled (soxr, high quality) to ``target_sr`` if given."""
-    import parselmouth
+    import parselmouth  # deferred: Praat's library; only the Praat measures need it
 
     y = np.asarray(y, dtype=np.float64)
     if target_sr and target_sr != sr:
@@ -225,7 +225,7 @@ def praat_f0(
     reason = signal_problem(y, sr, 3.0 / floor)
     if reason:
         return {**empty, "reason": reason}
-    import parselmouth
+    import parselmouth  # deferred: Praat's library; only the Praat measures need it
 
     try:
         _, f0 = praat_pitch_track(to_sound(y, sr, analysis_sr), floor, ceiling, time_step)

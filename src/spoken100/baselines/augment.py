@@ -34,8 +34,10 @@ import hashlib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+import librosa
 import numpy as np
 import pandas as pd
+import soxr
 
 from spoken100.baselines.fsdd import load_trimmed, trim_settings, waveform_to_input
 from spoken100.baselines.robustness import NOISE_COLORS, add_noise, digest_rng
@@ -126,7 +128,6 @@ def sample_recipe(rng: np.random.Generator, params: AugmentParams = AugmentParam
 
 def speed_change(x: np.ndarray, sr: int, factor: float) -> np.ndarray:
     """Play ``x`` ``factor`` times faster by resampling: duration / factor, every frequency x factor."""
-    import soxr
 
     if factor == 1:
         return np.asarray(x, dtype=np.float32)
@@ -135,14 +136,12 @@ def speed_change(x: np.ndarray, sr: int, factor: float) -> np.ndarray:
 
 def time_stretch(x: np.ndarray, rate: float) -> np.ndarray:
     """Change the tempo by ``rate`` (> 1 faster) keeping the pitch (phase vocoder, ``librosa.effects.time_stretch``)."""
-    import librosa
 
     return librosa.effects.time_stretch(np.asarray(x, dtype=np.float32), rate=rate).astype(np.float32)
 
 
 def pitch_shift(x: np.ndarray, sr: int, semitones: float) -> np.ndarray:
     """Shift the pitch by ``semitones`` keeping the duration (``librosa.effects.pitch_shift``)."""
-    import librosa
 
     return librosa.effects.pitch_shift(np.asarray(x, dtype=np.float32), sr=sr, n_steps=semitones).astype(np.float32)
 
@@ -152,7 +151,6 @@ def band_limit(x: np.ndarray, sr: int, cutoff_hz: float) -> np.ndarray:
 
     With ``cutoff_hz = 4000`` this is what an 8 kHz recording (FSDD) looks like once loaded at 44.1 kHz.
     """
-    import soxr
 
     x = np.asarray(x, dtype=np.float32)
     if 2 * cutoff_hz >= sr:

@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from spoken100.baselines.models import BASELINES
 from spoken100.baselines.train import RunResult, RunSpec, TrainingError, data_key, train_run
+from spoken100.data.inputs import corpus_inputs, targets
 from spoken100.data.splits import Fold, corpus_folds, honest_split
 from spoken100.data.tasks import TASK_CLASSES
 
@@ -73,7 +74,7 @@ def plan_runs(
 def _configure_backend(backend: str) -> None:
     if backend == "ray":
         try:
-            from ray.util.joblib import register_ray
+            from ray.util.joblib import register_ray  # deferred: optional joblib backend, imported only when chosen
         except ImportError as err:
             raise TrainingError("backend 'ray' needs Ray: pip install 'ray[default]'") from err
         register_ray()
@@ -182,7 +183,6 @@ def cross_validate(
     context holds the inputs, labels, speakers, folds and a statement of the split's source, for
     the chapter's later sections.
     """
-    from spoken100.data.inputs import corpus_inputs, targets
 
     all_folds, split_source = corpus_folds(corpus, n_folds)
     chosen = [f for f in all_folds if folds is None or f.fold in set(folds)]

@@ -44,9 +44,8 @@ from spoken100.baselines.efficientnet import (
 )
 from spoken100.data import paper_facts
 from spoken100.data.paper_facts import PaperFigure
+from spoken100.data.tasks import N_SAMPLES
 
-#: Samples per clip after the paper's resampling (paper-facts §4.1).
-WAVEFORM_SAMPLES = 8000
 #: Mel bands and frames of the paper's log-mel input (paper-facts §4.1).
 N_MELS, N_FRAMES = 128, 32
 
@@ -81,7 +80,7 @@ class CNN1D(nn.Module):
     -> Dense 64 ReLU -> Dense ``n_classes``. Convolutions are unpadded (Keras ``"valid"``).
     """
 
-    input_shape = (WAVEFORM_SAMPLES,)
+    input_shape = (N_SAMPLES,)
 
     def __init__(self, n_classes: int) -> None:
         super().__init__()

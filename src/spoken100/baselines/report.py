@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from spoken100.baselines.experiment import epochs_for
 from spoken100.baselines.models import BASELINES
 from spoken100.baselines.stats import mean_sd_ci, paired_comparison
 from spoken100.data import paper_facts
@@ -197,8 +198,6 @@ def deviations(
     if folds_run < 8 or n_folds_total != 8:
         items.append(f"{folds_run} of {n_folds_total} folds are run (paper: all 8 folds)")
     if isinstance(epochs, dict):
-        from spoken100.baselines.experiment import epochs_for
-
         for model in models:
             if epochs_for(epochs, model) != 75:
                 items.append(f"{BASELINES[model].title}: {epochs_for(epochs, model)} epochs per run (paper: 75)")

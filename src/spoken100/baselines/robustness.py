@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import librosa
 import numpy as np
 import pandas as pd
 
@@ -172,7 +173,6 @@ def pad_or_crop(signal: np.ndarray, sr: int, seconds: float = 1.0, target_sr: in
     scale. Padding puts half the missing samples before the clip and half (plus one for an odd count)
     after; cropping keeps the middle. 1 s at the default 8 kHz gives 8,000 samples, the models' input.
     """
-    import librosa
 
     signal = np.asarray(signal, dtype=np.float32)
     if sr != target_sr and signal.size:

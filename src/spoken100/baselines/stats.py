@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from spoken100.data.inputs import targets
+
 
 def mean_sd_ci(values: Iterable[float], confidence: float = 0.95) -> pd.Series:
     """Mean, SDs and a t-based confidence interval of the mean of ``values`` (e.g. fold accuracies).
@@ -226,7 +228,6 @@ def prediction_table(results: Sequence, index: pd.DataFrame, criterion: str | No
 
     Adds ``model``, ``task``, ``protocol`` and ``fold`` columns, so the table feeds :func:`accuracy_by`.
     """
-    from spoken100.data.inputs import targets
 
     frames = []
     labels_by_task: dict[str, np.ndarray] = {}

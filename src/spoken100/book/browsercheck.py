@@ -21,6 +21,7 @@ DIR``; the exit code is 1 when a page has a problem.
 from __future__ import annotations
 
 import argparse
+import base64
 import functools
 import http.server
 import os
@@ -194,9 +195,11 @@ def _serve(root: Path) -> Iterator[str]:
 @contextmanager
 def _chromium(browser: str, driver_path: str):
     """A headless Chromium driven by Selenium, with a throwaway profile; quit on exit."""
-    from selenium import webdriver
+    from selenium import webdriver  # deferred: optional extra 'check'; only the browser check needs it
     from selenium.common.exceptions import WebDriverException
-    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.chrome.service import (
+        Service,  # deferred: optional extra 'check'; only the browser check needs it
+    )
 
     options = webdriver.ChromeOptions()
     options.binary_location = browser
@@ -264,7 +267,10 @@ def _loopback_without_proxy() -> Iterator[None]:
 
 
 def _check_one(driver, base_url: str, page: str, screenshot_dir: Path, full_page: bool) -> PageReport:
-    from selenium.common.exceptions import TimeoutException, WebDriverException
+    from selenium.common.exceptions import (  # deferred: optional extra 'check'; only the browser check needs it
+        TimeoutException,
+        WebDriverException,
+    )
     from selenium.webdriver.support.ui import WebDriverWait
 
     url = base_url + page
@@ -324,7 +330,6 @@ def _console_text(entry: dict, base_url: str) -> str:
 
 def _screenshot(driver, path: Path, full_page: bool) -> Path:
     """Save a PNG of the page (the whole page up to MAX_SCREENSHOT_HEIGHT if ``full_page``)."""
-    import base64
 
     path.parent.mkdir(parents=True, exist_ok=True)
     if full_page:

@@ -6,7 +6,9 @@ Everything in it is read from this build's own records: the corpus summary writt
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import platform
 import subprocess
 from pathlib import Path
@@ -14,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from spoken100 import __version__
+from spoken100.book.summary import glued_values
 from spoken100.data.codehash import package_versions
 
 
@@ -133,7 +136,6 @@ def environment_markdown() -> str:
     Read at build time from the running environment (``importlib.metadata``), so the page states
     what actually ran, not what a requirements file asked for.
     """
-    import os
 
     lines = ["| component | version |", "|---|---|", f"| Python | {platform.python_version()} |"]
     lines += [f"| {name} | {version} |" for name, version in package_versions(KEY_PACKAGES).items()]
@@ -161,9 +163,6 @@ def results_fingerprints(notebooks_dir: Path) -> dict[str, tuple[int, str]]:
     Two builds with the same corpus, profile and code must give the same fingerprints (the
     chapters are seeded and deterministic); a reviewer compares them with the published ones.
     """
-    import hashlib
-
-    from spoken100.book.summary import glued_values
 
     prints = {}
     for path in sorted(Path(notebooks_dir).glob("*.ipynb")):

@@ -26,7 +26,7 @@ from typing import Any
 
 import nbformat
 
-from spoken100.data import paper_facts
+from spoken100.data import atomic, paper_facts
 
 #: The cell tag that marks the landing page's figure in an executed notebook (its first PNG is used).
 HEADLINE_TAG = "headline-figure"
@@ -335,7 +335,6 @@ def write_summary(
 
     notebooks_dir: the executed notebooks of this build; out_dir: the book's ``_generated`` folder.
     """
-    from spoken100.data import atomic
 
     notebooks = sorted(Path(notebooks_dir).glob("*.ipynb"))
     values = {path.stem: glued_values(path) for path in notebooks}

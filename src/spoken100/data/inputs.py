@@ -22,6 +22,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import librosa
 import numpy as np
 import pandas as pd
 
@@ -44,7 +45,6 @@ INPUT_SHAPES: dict[str, tuple[int, ...]] = {
 
 def log_mel(waveform: np.ndarray) -> np.ndarray:
     """The 128 x 32 log-mel of an 8,000-sample waveform: mel power in dB relative to its maximum."""
-    import librosa
 
     power = librosa.feature.melspectrogram(y=np.asarray(waveform, dtype=np.float32), **MEL_PARAMS)
     return librosa.power_to_db(power, ref=np.max).astype(np.float32)

@@ -88,7 +88,7 @@ def import_umap() -> type:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ImportWarning)
-            import umap
+            import umap  # deferred: umap-learn compiles with numba on import (seconds)
     finally:
         if block and "tensorflow" in sys.modules and sys.modules["tensorflow"] is None:
             del sys.modules["tensorflow"]
@@ -109,7 +109,7 @@ def _split_params(method: str, params: dict[str, Any]) -> tuple[dict[str, Any], 
 
 
 def _prepare(X: np.ndarray, standardize: bool, pca_components: int | None, seed: int | None) -> np.ndarray:
-    from sklearn.decomposition import PCA
+    from sklearn.decomposition import PCA  # deferred: scikit-learn is slow to import; only the embedding scores need it
 
     X = np.ascontiguousarray(X, dtype=np.float32)
     if X.ndim != 2:
@@ -217,11 +217,13 @@ def embed(X: np.ndarray, method: Method = "umap", seed: int | None = 0, **params
     wrapper, estimator = _split_params(method, params)
     X = _prepare(X, wrapper["standardize"], wrapper.get("pca_components"), seed)
     if method == "pca":
-        from sklearn.decomposition import PCA
+        from sklearn.decomposition import (
+            PCA,  # deferred: scikit-learn is slow to import; only the embedding scores need it
+        )
 
         return PCA(n_components=2, random_state=seed, **estimator).fit_transform(X).astype(np.float32)
     if method == "tsne":
-        from sklearn.manifold import TSNE
+        from sklearn.manifold import TSNE  # deferred: scikit-learn is slow to import; only the embedding scores need it
 
         tsne = TSNE(n_components=2, random_state=seed, **estimator)
         return tsne.fit_transform(X).astype(np.float32)

@@ -62,7 +62,10 @@ def _splits(n: int, groups: Any | None, n_splits: int, seed: int) -> list[tuple[
     Plain (not stratified) ``KFold``: the labels here are balanced, so stratification changes little,
     and label-independent folds make the scores of different labels comparable.
     """
-    from sklearn.model_selection import GroupKFold, KFold
+    from sklearn.model_selection import (  # deferred: scikit-learn is slow to import; only the embedding scores need it
+        GroupKFold,
+        KFold,
+    )
 
     placeholder = np.zeros((n, 1))
     if groups is None:
@@ -77,7 +80,9 @@ def _splits(n: int, groups: Any | None, n_splits: int, seed: int) -> list[tuple[
 
 def _fold_neighbours(Z: np.ndarray, splits, k: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """For each fold: (train indices, test indices, indices into train of each test point's k neighbours)."""
-    from sklearn.neighbors import NearestNeighbors
+    from sklearn.neighbors import (
+        NearestNeighbors,  # deferred: scikit-learn is slow to import; only the embedding scores need it
+    )
 
     for train, test in splits:
         search = NearestNeighbors(n_neighbors=min(k, len(train))).fit(Z[train])
@@ -152,7 +157,9 @@ def silhouette(Z: np.ndarray, labels: Any, sample_size: int | None = None, seed:
     near 0: the labels overlap. ``sample_size`` computes it on that many random points (the full
     computation needs all n^2 distances). Uses :func:`sklearn.metrics.silhouette_score`.
     """
-    from sklearn.metrics import silhouette_score
+    from sklearn.metrics import (
+        silhouette_score,  # deferred: scikit-learn is slow to import; only the embedding scores need it
+    )
 
     codes, n_classes = _encode(labels)
     if not 2 <= n_classes < len(codes):
@@ -177,7 +184,9 @@ def trustworthiness(
     ``sample_size`` random points (``None``: all); neighbourhoods are then those within the
     subsample, i.e. somewhat larger than ``n_neighbors`` among all points.
     """
-    from sklearn.manifold import trustworthiness as sk_trustworthiness
+    from sklearn.manifold import (
+        trustworthiness as sk_trustworthiness,  # deferred: scikit-learn is slow to import; only the embedding scores need it
+    )
 
     X, Z = np.asarray(X), np.asarray(Z)
     if len(X) != len(Z):
@@ -233,7 +242,10 @@ def structure_table(
         schemes["knn_accuracy_same_groups"] = _splits(n, None, n_splits, seed)
     rows = _subsample(n, sample_size, seed)
 
-    from sklearn.metrics import pairwise_distances, silhouette_score
+    from sklearn.metrics import (  # deferred: scikit-learn is slow to import; only the embedding scores need it
+        pairwise_distances,
+        silhouette_score,
+    )
 
     original_distances = None
     records = []
@@ -246,7 +258,9 @@ def structure_table(
         distances = pairwise_distances(Z[rows])
         trust = float("nan")
         if not is_original:
-            from sklearn.manifold import trustworthiness as sk_trustworthiness
+            from sklearn.manifold import (
+                trustworthiness as sk_trustworthiness,  # deferred: scikit-learn is slow to import; only the embedding scores need it
+            )
 
             if original_distances is None:
                 original_distances = pairwise_distances(X_original[rows])

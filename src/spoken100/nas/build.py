@@ -48,10 +48,12 @@ Examples
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import librosa
 import numpy as np
 
 from spoken100.nas.genome import Genome, Preprocessing, validate
@@ -70,10 +72,9 @@ FRONTEND = "frontend_"
 
 
 def _keras():
-    import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
+    import keras  # deferred: Keras loads TensorFlow; only model building needs it
 
     return keras
 
@@ -108,7 +109,6 @@ def mel_filterbank(pre: Preprocessing) -> np.ndarray:
     With ``f_max`` above Nyquist (the published models use 8 kHz at an 8 kHz rate) the top bands
     are empty; librosa's warning about it is silenced here.
     """
-    import librosa
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
@@ -169,7 +169,6 @@ def reference_features(pre: Preprocessing, waveforms: np.ndarray, exact: bool = 
     exact: use the true magnitude ``|X|`` and ``ln`` (what the model approximates); with ``False``
     the same approximations as the model (alpha-max-beta-min, piecewise-linear log).
     """
-    import librosa
 
     x = np.atleast_2d(np.asarray(waveforms, dtype=np.float64))
     spec = librosa.stft(x, n_fft=pre.n_fft, hop_length=pre.hop_length, window="hann", center=False)
@@ -246,7 +245,7 @@ def build_frontend(pre: Preprocessing, inputs):
 
 
 def _abs(t):
-    import keras
+    import keras  # deferred: Keras loads TensorFlow; only model building needs it
 
     return keras.ops.absolute(t)
 

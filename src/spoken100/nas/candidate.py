@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from spoken100.nas import tflite
+from spoken100.nas.build import build_model
 from spoken100.nas.costs import Costs, LayerMACs, count_macs, estimate_costs, fits, layer_macs
 from spoken100.nas.genome import Genome, validate
 
@@ -68,8 +70,6 @@ def evaluate_candidate(
         of clips); default ``n_calibration`` uniform-noise clips. Sizes and arena do not depend on it.
     seed: weight initialisation seed of the (untrained) model.
     """
-    from spoken100.nas import tflite
-    from spoken100.nas.build import build_model
 
     validate(genome, space=None)
     seconds: dict[str, float] = {}

@@ -118,7 +118,7 @@ def layer_macs(model: keras.Model) -> list[LayerMACs]:
     * every other layer: 0 (pooling, activations, batch norm -- folded into the conv when
       converted --, elementwise ops).
     """
-    import keras
+    import keras  # deferred: Keras loads TensorFlow; only model building needs it
 
     rows = []
     for layer in model.layers:

@@ -48,13 +48,24 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import joblib
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from spoken100.data import atomic
+from spoken100.data.audio import peak_normalize
 from spoken100.data.codehash import code_fingerprint, package_versions
+from spoken100.data.inputs import corpus_inputs, targets
+from spoken100.data.paths import cache_dir
+from spoken100.data.splits import corpus_folds
 from spoken100.nas import costs as cost_model
-from spoken100.nas.costs import Costs
+from spoken100.nas import tflite
+from spoken100.nas.costs import Costs, count_macs, estimate_costs, fits
+from spoken100.nas.published import PUBLISHED_NAMES, published_keras_model
+from spoken100.nas.search import search, search_configs, task_data, trained_candidate
+from spoken100.nas.tflite import INT8_OP_SUPPORT, model_ops
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -126,7 +137,6 @@ def published_picks(names: Sequence[str] | None = None, download: bool = False) 
     names: a subset of :data:`spoken100.nas.published.PUBLISHED_NAMES`; default all six.
     download: fetch missing files from the paper's repository (network needed).
     """
-    from spoken100.nas.published import PUBLISHED_NAMES, published_keras_model
 
     picks = []
     for name in names or PUBLISHED_NAMES:
@@ -154,7 +164,6 @@ def search_picks(corpus: Any, configs: dict[str, Any], roles: Sequence[str] = RO
         search and its trained candidates are loaded from their artefacts; a missing one is run.
     roles: which of ``"accurate"``, ``"fastest"`` and ``"fittest"`` to keep.
     """
-    from spoken100.nas.search import search, task_data, trained_candidate
 
     picks = []
     for task, config in configs.items():
@@ -192,8 +201,6 @@ def picked_models(corpus: Any = None, models_from: str = "search", names: Sequen
     if models_from == "published":
         return published_picks(names)
     if models_from == "search":
-        from spoken100.nas.search import search_configs
-
         picks = search_picks(corpus, search_configs(search or {}), progress=progress)
         if names is not None:
             unknown = sorted(set(names) - {p.name for p in picks})
@@ -210,7 +217,6 @@ def picks_table(picks: Sequence[Pick]) -> pd.DataFrame:
     Parameters are counted as Keras' summary of the published models does (trainable weights and
     batch-norm statistics) and exclude the fixed front-end constants (DFT and mel matrices).
     """
-    from spoken100.nas.costs import count_macs
 
     rows = []
     for p in picks:
@@ -230,7 +236,6 @@ def deployment_split(corpus: Any, fold: int = 1, n_folds: int = 8) -> tuple[pd.D
     paper's split for the full real corpus, a gender-balanced split otherwise (use ``n_folds=4``
     for the 8-speaker subset). The sentence says where the folds come from and who is tested.
     """
-    from spoken100.data.splits import corpus_folds
 
     folds, source = corpus_folds(corpus, n_folds)
     chosen = [f for f in folds if f.fold == fold]
@@ -255,8 +260,6 @@ def calibration_set(
         :func:`deployment_report` normalises for models that need it); ``"noise"`` -- ``n`` uniform-noise
         waveforms in [-1, 1), as the paper's conversion script (:func:`spoken100.nas.tflite.noise_dataset`).
     """
-    from spoken100.data.inputs import corpus_inputs
-    from spoken100.nas import tflite
 
     if kind == "train":
         rows = train_index.sample(min(n, len(train_index)), random_state=seed)
@@ -275,8 +278,6 @@ def model_inputs(x: Any, normalize: bool) -> Any:
     noise, already spanning [-1, 1)) and ``None`` are returned unchanged.
     """
     if normalize and isinstance(x, np.ndarray):
-        from spoken100.data.audio import peak_normalize
-
         return peak_normalize(x)
     return x
 
@@ -352,7 +353,6 @@ def bit_exactness(model_bytes: bytes, x: np.ndarray, isolated: bool = True) -> B
         point, as the firmware does) or int8 inputs.
     isolated: run TFLite Micro in a child process (see :func:`spoken100.nas.tflite.run_tflm`).
     """
-    from spoken100.nas import tflite
 
     micro = tflite.run_tflm(model_bytes, x, dequantize=False, isolated=isolated)
     reference = tflite.run_tflite(model_bytes, x, dequantize=False)
@@ -398,9 +398,7 @@ def first_divergence(
     Prefix models are calibrated on their own, so their int8 scales are not those of the full
     model; the result says which op behaves differently, not by how much inside the full model.
     """
-    import keras as _k
-
-    from spoken100.nas import tflite
+    import keras as _k  # deferred: Keras loads TensorFlow; only model building needs it
 
     layers = [layer for layer in keras_model.layers if not isinstance(layer, _k.layers.InputLayer)]
     x = np.asarray(x, dtype=np.float32)
@@ -563,8 +561,6 @@ def deployment_report(
 
     Returns a :class:`Deployment`; its :meth:`~Deployment.row` is one row of :func:`deployment_table`.
     """
-    from spoken100.nas import tflite
-    from spoken100.nas.costs import count_macs, estimate_costs, fits
 
     X_test = model_inputs(np.asarray(X_test, dtype=np.float32), normalize)
     representative = model_inputs(representative, normalize)
@@ -647,7 +643,6 @@ def _tool_versions() -> str:
 
 
 def _cache_file(kind: str, name: str, key: str, suffix: str) -> Path:
-    from spoken100.data.paths import cache_dir
 
     return cache_dir("deploy", kind) / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}-{key[:20]}{suffix}"
 
@@ -663,7 +658,6 @@ def cached_deployment_report(
     the TensorFlow/TFLite Micro versions, so a rebuild with nothing changed converts and runs nothing.
     The report is pickled to ``cache_dir("deploy", "reports")`` atomically.
     """
-    import joblib
 
     if representative is not None and not isinstance(representative, np.ndarray):
         return deployment_report(keras_model, X_test, y_test, representative, name, **options)
@@ -687,9 +681,6 @@ def deploy_picks(picks: Sequence[Pick], X_test: np.ndarray, test_index: pd.DataF
                  representative: np.ndarray | None, n_tflm: int | None = None,
                  progress: bool = True) -> list[Deployment]:  # fmt: skip
     """One cached :func:`deployment_report` per pick, with progress; each pick's own labels and normalisation."""
-    from tqdm.auto import tqdm
-
-    from spoken100.data.inputs import targets
 
     return [
         cached_deployment_report(
@@ -745,7 +736,6 @@ def op_table(deployments: Sequence[Deployment]) -> pd.DataFrame:
     uses the op ran in TFLite Micro on this machine (a model that converts and runs has each of its
     ops supported, whatever the probe says).
     """
-    from spoken100.nas.tflite import INT8_OP_SUPPORT
 
     ops = sorted({op for d in deployments for op in d.ops})
     rows = []
@@ -772,8 +762,6 @@ def op_resolver_code(ops: Sequence[str] | bytes, variable: str = "resolver") -> 
     the needed ops keeps the other kernels out of the firmware's flash.
     """
     if isinstance(ops, (bytes, bytearray)):
-        from spoken100.nas.tflite import model_ops
-
         ops = model_ops(bytes(ops))
     ops = sorted(set(ops))
     lines = [f"static tflite::MicroMutableOpResolver<{len(ops)}> {variable};"]
@@ -882,7 +870,6 @@ def export_firmware_bundle(
 
     Returns ``{what: path}``.
     """
-    from spoken100.nas import tflite
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -917,7 +904,6 @@ def memory_figure(deployments: Sequence[Deployment]) -> plt.Figure:
     (host-measured) + the clip's 16-bit audio buffer + the firmware's other RAM. The overheads are
     the :mod:`spoken100.nas.costs` constants, taken from the lab's nRF52840 build.
     """
-    import matplotlib.pyplot as plt
 
     kib = 1024.0
     names = _names(deployments)
@@ -954,7 +940,6 @@ def cost_band_figure(deployments: Sequence[Deployment]) -> plt.Figure:
     The band spans the cycles-per-MAC of Cortex-M4 runtimes from a vendor-optimised engine to
     TFLM's reference kernels; energy counts the CPU only (:mod:`spoken100.nas.costs`).
     """
-    import matplotlib.pyplot as plt
 
     names = _names(deployments)
     y = np.arange(len(names))

@@ -4,7 +4,7 @@
 order of :data:`spoken100.data.layout.LANGUAGES`) or number (100-class models, 0-99) and its score.
 
 **Preprocessing is the training preprocessing** (paper-facts §4.1): the clip is loaded at 44.1 kHz
-and mono with :func:`spoken100.data.inputs.load_clip` (``librosa.load(path, sr=44100)``, the
+and mono with :func:`spoken100.data.audio.load_clip` (``librosa.load(path, sr=44100)``, the
 paper's loader), resampled to exactly 8,000 samples with
 :func:`~spoken100.data.inputs.resample_to_length`, and quantised to int8 with the model's
 own input scale and zero point. Models trained on peak-normalised clips (this book's search, chapter
@@ -30,15 +30,18 @@ one ``Error: ...`` line and exit code 1.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from spoken100.data.audio import clip_info
+from spoken100.data.audio import clip_info, load_clip, peak_normalize, resample_to_length
 from spoken100.data.layout import LANGUAGES, SAMPLE_RATE
 from spoken100.data.tasks import N_SAMPLES, TASK_OF_CLASSES
+from spoken100.nas import tflite
+from spoken100.nas.tflite import io_details
 
 #: Lowest sample rate accepted: below it the clip lacks the telephone band of speech (up to 4 kHz).
 MIN_SAMPLE_RATE = 8000
@@ -64,13 +67,12 @@ def load_clip_for_model(path: str | Path, n_samples: int = N_SAMPLES) -> tuple[n
 
     The file is checked first with ``soundfile`` (format, channels, sample rate, length); then it
     is loaded exactly as the training clips were (44.1 kHz mono via
-    :func:`spoken100.data.inputs.load_clip`) and resampled to ``n_samples``.
+    :func:`spoken100.data.audio.load_clip`) and resampled to ``n_samples``.
 
     Returns the waveform and a list of notes (human-readable, one sentence each) about everything
     that was done beyond the training preprocessing or that makes the prediction less reliable.
     Raises :class:`ClipError` for files that cannot be used.
     """
-    from spoken100.data.audio import load_clip, resample_to_length
 
     path = Path(path)
     if not path.is_file():
@@ -168,9 +170,9 @@ def check_model(model: str | Path | bytes, n_samples: int = N_SAMPLES) -> ModelI
     if len(data) < 8 or data[4:8] != b"TFL3":
         raise ModelError(f"{where}: not a TensorFlow Lite model (no 'TFL3' flatbuffer identifier)")
     try:
-        from tflite_micro.python.tflite_micro.runtime import convert_bytearray_to_object
-
-        from spoken100.nas.tflite import io_details
+        from tflite_micro.python.tflite_micro.runtime import (
+            convert_bytearray_to_object,  # deferred: loads TensorFlow Lite Micro's native library; only inference needs it
+        )
 
         sub = convert_bytearray_to_object(bytearray(data)).subgraphs[0]
         n_inputs, n_outputs = len(sub.inputs), len(sub.outputs)
@@ -244,7 +246,6 @@ def predict_waveform(model: str | Path | bytes, waveform: np.ndarray, interprete
         no TensorFlow import needed); ``"tflite"`` -- TensorFlow's TFLite interpreter with its
         reference kernels.
     """
-    from spoken100.nas import tflite
 
     data = model if isinstance(model, (bytes, bytearray)) else Path(model).read_bytes()
     x = np.asarray(waveform, dtype=np.float32).reshape(1, -1)
@@ -263,7 +264,6 @@ def model_metadata(model_path: str | Path) -> dict[str, Any]:
 
     :func:`spoken100.nas.deploy.export_firmware_bundle` writes it.
     """
-    import json
 
     path = Path(model_path).with_suffix(".json")
     if not path.is_file():
@@ -293,8 +293,6 @@ def predict_file(
     if normalize is None:
         normalize = bool(model_metadata(model_path).get("peak_normalize", False))
     if normalize:
-        from spoken100.data.audio import peak_normalize
-
         waveform = peak_normalize(waveform[None])[0]
     bounds = input_range(info)
     if bounds is not None:

@@ -41,9 +41,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pooch
 
 from spoken100.data.index import sha256_file
 from spoken100.data.paths import data_home, shared_dir
+from spoken100.nas.build import build_model
 from spoken100.nas.genome import Block, DenseLayer, Genome, Head, Preprocessing, validate
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -177,7 +179,6 @@ def published_model_path(name: str, download: bool = False) -> Path:
 
 def download_published_models(names: list[str] | None = None) -> list[Path]:
     """Download (and verify) published models into :func:`user_models_dir`; default all six."""
-    import pooch
 
     folder = user_models_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -194,7 +195,7 @@ def download_published_models(names: list[str] | None = None) -> list[Path]:
 # ---- reading ------------------------------------------------------------------------------------
 def read_model_config(path: str | Path, verify: bool = True) -> dict[str, Any]:
     """The Keras ``model_config`` of an ``.h5`` file as a dict, plus ``keras_version`` and ``backend``."""
-    import h5py
+    import h5py  # deferred: only reading the published .h5 models needs it
 
     path = Path(path)
     if verify:
@@ -208,7 +209,7 @@ def read_model_config(path: str | Path, verify: bool = True) -> dict[str, Any]:
 
 def read_weights(path: str | Path) -> dict[str, dict[str, np.ndarray]]:
     """``{layer name: {variable name: array}}`` from the ``model_weights`` group of an ``.h5`` file."""
-    import h5py
+    import h5py  # deferred: only reading the published .h5 models needs it
 
     weights: dict[str, dict[str, np.ndarray]] = {}
     with h5py.File(path, "r") as f:
@@ -561,7 +562,6 @@ def published_keras_model(name: str, download: bool = False) -> tuple[keras.Mode
 
     Returns ``(model, published genome, weight notes)``.
     """
-    from spoken100.nas.build import build_model
 
     published = published_genome(name, download=download)
     model = build_model(published.genome, name=f"evonas_{published.name}")

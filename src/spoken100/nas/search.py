@@ -71,7 +71,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import multiprocessing
 import os
+import re
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -80,6 +83,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from deap import base, tools
+from joblib import Parallel, delayed
+from joblib.externals.loky.process_executor import BrokenProcessPool, TerminatedWorkerError
 from tqdm.auto import tqdm
 
 from spoken100.data import atomic
@@ -90,8 +96,30 @@ from spoken100.data.paths import cache_dir
 from spoken100.data.splits import corpus_folds, honest_split
 from spoken100.data.tasks import PUBLISHED_TASK, TASK_CLASSES
 from spoken100.nas import genome as genome_module
+from spoken100.nas import tflite
+from spoken100.nas.costs import (
+    AUDIO_BYTES_PER_SAMPLE,
+    FLASH_LIMIT_BYTES,
+    RAM_LIMIT_BYTES,
+    RAM_OVERHEAD_BYTES,
+    candidate_fitness,
+    count_macs,
+    estimate_costs,
+    estimate_latency,
+    fits,
+    layer_macs,
+)
 from spoken100.nas.genome import DEFAULT_SPACE, Genome, crossover, mutate, random_genome, validate
-from spoken100.nas.train import LAB_SCHEDULE, RECALIBRATE_CLIPS, balanced_subset, rows_of, train_genome
+from spoken100.nas.published import published_architecture
+from spoken100.nas.train import (
+    LAB_SCHEDULE,
+    RECALIBRATE_CLIPS,
+    balanced_subset,
+    configure_tensorflow,
+    fresh_model,
+    rows_of,
+    train_genome,
+)
 
 #: NSGA-II objectives: (record column, DEAP weight): accuracy up, latency and flash down.
 OBJECTIVES: tuple[tuple[str, float], ...] = (("val_accuracy", 1.0), ("latency_ms", -1.0), ("flash_bytes", -1.0))
@@ -229,7 +257,6 @@ def published_latency_ms(task: str, variant: str = "fittest", threads: int | Non
     threads: TensorFlow's intra-op threads, fixed before this first build in the process (see
     :func:`spoken100.nas.train.configure_tensorflow`), so that a later training here is unaffected.
     """
-    from spoken100.nas.published import published_architecture
 
     return estimated_latency_ms(published_architecture(variant, TASK_CLASSES[task]), threads)
 
@@ -384,7 +411,6 @@ def activation_floor_bytes(model) -> int:
 
 
 def _memory_reason(flash: int | None, ram: int | None, bound: bool = False) -> str | None:
-    from spoken100.nas.costs import FLASH_LIMIT_BYTES, RAM_LIMIT_BYTES
 
     over = []
     if flash is not None and flash > FLASH_LIMIT_BYTES:
@@ -409,17 +435,6 @@ def evaluate_genome(genome: Genome, payload: dict[str, Any], config: SearchConfi
     (without ``generation``); ``feasible`` is ``False`` and ``stage``/``reason`` say why when the
     genome is invalid, does not build or convert, breaks a memory limit, or fails to train.
     """
-    from spoken100.nas import tflite
-    from spoken100.nas.costs import (
-        AUDIO_BYTES_PER_SAMPLE,
-        RAM_OVERHEAD_BYTES,
-        candidate_fitness,
-        count_macs,
-        estimate_costs,
-        estimate_latency,
-        fits,
-        layer_macs,
-    )
 
     start = time.perf_counter()
     record = _empty_record(genome)
@@ -430,7 +445,6 @@ def evaluate_genome(genome: Genome, payload: dict[str, Any], config: SearchConfi
         if genome.n_classes != config.n_classes:
             raise ValueError(f"the genome has {genome.n_classes} classes, the {config.task} task {config.n_classes}")
         stage = "build"
-        from spoken100.nas.train import configure_tensorflow, fresh_model
 
         configure_tensorflow(config.threads)
         model = fresh_model(genome, config.seed)
@@ -514,8 +528,6 @@ def _relax_loky_memory_check() -> None:
     TensorFlow import. The limit is a module global that loky's worker loop reads after each
     task, so it can only be raised from inside the worker. Does nothing outside loky workers.
     """
-    import multiprocessing
-    import sys
 
     module = sys.modules.get("joblib.externals.loky.process_executor")
     if not multiprocessing.current_process().name.startswith("LokyProcess"):
@@ -549,7 +561,6 @@ def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _crash_record(genome: Genome, err: BaseException) -> dict[str, Any]:
-    import re
 
     record = _empty_record(genome)
     codes = re.search(r"exit codes of the workers are (\{[^}]*\})", str(err))
@@ -588,8 +599,6 @@ def evaluate_many(
 
 
 def _evaluate_parallel(genomes, todo, payload, config, folder, results, bar) -> None:
-    from joblib import Parallel, delayed
-    from joblib.externals.loky.process_executor import BrokenProcessPool, TerminatedWorkerError
 
     def jobs(indices):
         return (delayed(_evaluate_cached)(genomes[i].to_json(), payload, config, str(folder)) for i in indices)
@@ -621,7 +630,6 @@ def _from_json(record: dict[str, Any]) -> dict[str, Any]:
 
 # ---- NSGA-II ------------------------------------------------------------------------------------
 def _deap():
-    from deap import base, tools
 
     class Fitness(base.Fitness):
         weights = tuple(w for _, w in OBJECTIVES)
@@ -644,7 +652,6 @@ def objective_values(record: dict[str, Any]) -> tuple[float, float, float]:
     scaled by how far over the memory limits it is (unknown costs count as 1000 x over), so that
     NSGA-II prefers feasible candidates, then the least infeasible (constraint domination).
     """
-    from spoken100.nas.costs import FLASH_LIMIT_BYTES, RAM_LIMIT_BYTES
 
     acc = record.get("val_accuracy")
     if record.get("feasible") and acc is not None and math.isfinite(acc):
@@ -751,9 +758,6 @@ def estimated_latency_ms(genome: Genome, threads: int | None = 1) -> float:
     """
     key = genome.genome_id()
     if key not in _LATENCY_CACHE:
-        from spoken100.nas.costs import count_macs, estimate_latency
-        from spoken100.nas.train import configure_tensorflow, fresh_model
-
         configure_tensorflow(threads)
         try:
             macs = count_macs(fresh_model(genome, 0))["total"]
@@ -982,7 +986,6 @@ def published_candidates(task: str, variants: Sequence[str] = PUBLISHED_VARIANTS
     The language and number models share their architectures (paper-facts §5.2), so the genomes
     come from :func:`spoken100.nas.published.published_architecture` and need no ``.h5`` file.
     """
-    from spoken100.nas.published import published_architecture
 
     unknown = sorted(set(variants) - set(PUBLISHED_VARIANTS))
     if unknown:

@@ -59,6 +59,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -109,14 +110,14 @@ Representative = Callable[[], Iterator[list[np.ndarray]]]
 
 def _tf():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf
+    import tensorflow as tf  # deferred: TensorFlow takes seconds to import; only conversion/training needs it
 
     return tf
 
 
 def _keras():
     _tf()
-    import keras
+    import keras  # deferred: Keras loads TensorFlow; only model building needs it
 
     return keras
 
@@ -226,7 +227,7 @@ def strip_tensor_names(model_bytes: bytes) -> bytes:
     never reads them, so they are flash spent on nothing; the lab's firmware kept them. Operators,
     weights, quantisation and the signature are unchanged, and so are the outputs and the arena.
     """
-    import flatbuffers
+    import flatbuffers  # deferred: only model-file parsing needs it
     from tflite_micro.python.tflite_micro.runtime import convert_bytearray_to_object
 
     model = convert_bytearray_to_object(bytearray(model_bytes))
@@ -281,7 +282,6 @@ def condition_logits(
 
 @contextlib.contextmanager
 def _quiet_python_warnings():
-    import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -290,7 +290,9 @@ def _quiet_python_warnings():
 
 # ---- flatbuffer inspection ------------------------------------------------------------------------
 def _schema():
-    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+    from tflite_micro.tensorflow.lite.micro.python import (
+        schema_py_generated as schema,  # deferred: loads TensorFlow Lite Micro's native library; only inference needs it
+    )
 
     return schema
 
@@ -300,7 +302,7 @@ def model_ops(model_bytes: bytes) -> list[str]:
     from tflite_micro.python.tflite_micro.runtime import (
         convert_bytearray_to_object,
         get_builtin_code_from_operator_code,
-    )
+    )  # deferred: loads TensorFlow Lite Micro's native library; only inference needs it
 
     schema = _schema()
     names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
@@ -317,7 +319,9 @@ _DTYPE_BYTES = {0: 4, 1: 2, 2: 4, 3: 1, 4: 8, 6: 1, 7: 2, 9: 1, 10: 8, 16: 8}  #
 
 def activation_bytes(model_bytes: bytes) -> int:
     """Sum of the sizes of all non-constant tensors: an upper bound of the activation memory."""
-    from tflite_micro.python.tflite_micro.runtime import convert_bytearray_to_object
+    from tflite_micro.python.tflite_micro.runtime import (
+        convert_bytearray_to_object,  # deferred: loads TensorFlow Lite Micro's native library; only inference needs it
+    )
 
     model = convert_bytearray_to_object(bytearray(model_bytes))
     total = 0
@@ -346,7 +350,9 @@ _NP_DTYPES = {0: np.float32, 2: np.int32, 3: np.uint8, 7: np.int16, 9: np.int8}
 
 def io_details(model_bytes: bytes) -> dict[str, dict[str, Any]]:
     """Shape, dtype, scale and zero point of the (first) input and output, read from the flatbuffer."""
-    from tflite_micro.python.tflite_micro.runtime import convert_bytearray_to_object
+    from tflite_micro.python.tflite_micro.runtime import (
+        convert_bytearray_to_object,  # deferred: loads TensorFlow Lite Micro's native library; only inference needs it
+    )
 
     model = convert_bytearray_to_object(bytearray(model_bytes))
     sub = model.subgraphs[0]
@@ -404,7 +410,9 @@ def _run_worker(model_bytes: bytes, x: np.ndarray, arena_size: int, timeout: flo
 
 
 def _run_inprocess(model_bytes: bytes, x: np.ndarray, arena_size: int) -> tuple[np.ndarray, str]:
-    from tflite_micro.python.tflite_micro import runtime
+    from tflite_micro.python.tflite_micro import (
+        runtime,  # deferred: loads TensorFlow Lite Micro's native library; only inference needs it
+    )
 
     interp = runtime.Interpreter.from_bytes(bytes(model_bytes), arena_size=arena_size)
     shape = tuple(interp.get_input_details(0)["shape"])

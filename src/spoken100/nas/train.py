@@ -46,6 +46,7 @@ import hashlib
 import json
 import os
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,7 +58,9 @@ from spoken100.data import atomic
 from spoken100.data.audio import peak_normalize
 from spoken100.data.codehash import code_fingerprint
 from spoken100.data.paths import cache_dir
+from spoken100.nas.build import build_model
 from spoken100.nas.genome import Genome, validate
+from spoken100.nas.tflite import capture_fd2
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -149,7 +152,7 @@ def fingerprint(*arrays: np.ndarray) -> str:
 # ---- TensorFlow set-up ------------------------------------------------------------------------------
 def _keras():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
+    import keras  # deferred: Keras loads TensorFlow; only model building needs it
 
     return keras
 
@@ -165,7 +168,6 @@ def configure_tensorflow(threads: int | None = 1) -> None:
     a warning says which count is in force.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from spoken100.nas.tflite import capture_fd2
 
     with capture_fd2():  # TensorFlow's C++ start-up notices (absl, oneDNN) would land in notebooks
         import keras  # noqa: F401
@@ -186,8 +188,6 @@ def configure_tensorflow(threads: int | None = 1) -> None:
         except RuntimeError:  # TensorFlow already initialised in this process
             current = threading.get_intra_op_parallelism_threads()
             if current != int(threads):
-                import warnings
-
                 warnings.warn(
                     f"TensorFlow already runs with {current or 'its default number of'} intra-op threads, not "
                     f"{threads}; trained weights may differ in the last bits from a {threads}-thread run",
@@ -228,7 +228,6 @@ def _accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray, batch: int = 256
 
 def fresh_model(genome: Genome, seed: int) -> keras.Model:
     """``build_model(genome, seed)`` in a cleared Keras session with every global seed set to ``seed``."""
-    from spoken100.nas.build import build_model
 
     keras = _keras()
     keras.backend.clear_session()
@@ -354,7 +353,7 @@ def train_genome(
         configure_tensorflow(threads)
         model = fresh_model(genome, seed)
         _compile(model)
-        import tensorflow as tf
+        import tensorflow as tf  # deferred: TensorFlow takes seconds to import; only conversion/training needs it
 
         x_fit, y_fit = prepare(fit_rows), y[fit_rows]
         history: list[dict[str, float]] = []
