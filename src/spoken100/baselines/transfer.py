@@ -1,0 +1,114 @@
+"""Chapter 4's two retraining studies, each returned as a table: synthetic-to-real transfer and pad/crop.
+
+The notebook used to do these in its own cells. The logic lives here so that it can be tested
+and the notebook cell is reduced to a call, a display and a glue. Nothing new is computed: the
+functions chain :mod:`spoken100.baselines.studies`, :mod:`spoken100.baselines.fsdd` and
+:func:`spoken100.baselines.train.load_model` exactly as the cells did.
+
+* :func:`transfer_study` scores a number-task run, and the same run retrained with augmented English
+  clips, on the real recordings of the Free Spoken Digit Dataset (FSDD). When there is no FSDD copy
+  or no number-task run, it says why in :attr:`TransferStudy.message` and returns an empty table.
+* :func:`pad_crop_table` retrains a model's runs on clips padded or cropped to one second instead of
+  resampled to 8,000 samples, and sets the two accuracies side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from spoken100.baselines import fsdd, studies
+from spoken100.baselines.fsdd import DigitEvaluation
+from spoken100.baselines.models import BASELINES
+from spoken100.baselines.train import RunResult, load_model
+from spoken100.data.corpus import Corpus
+
+#: Column headings of :func:`pad_crop_table` (the accuracies of the run and of its pad/crop retraining).
+RESAMPLED = "resampled to 8,000 samples (paper)"
+PADDED = "padded/cropped to 1 s at 8 kHz"
+
+
+@dataclass
+class TransferStudy:
+    """What :func:`transfer_study` found.
+
+    table: one row per training (``training``, ``corpus test fold (honest)`` and the ``FSDD ...``
+        columns of :meth:`~spoken100.baselines.fsdd.DigitEvaluation.summary`); empty when skipped.
+    message: Markdown to show above the table: the FSDD copy used, or why the study was skipped.
+    skipped: ``True`` when there was no FSDD copy or no number-task run to test.
+    evaluations: the :class:`~spoken100.baselines.fsdd.DigitEvaluation` of each training, keyed (and
+        ordered) as the table's ``training`` column.
+    folder: the FSDD copy used (``None`` when none was found).
+    """
+
+    table: pd.DataFrame
+    message: str
+    skipped: bool
+    evaluations: dict[str, DigitEvaluation] = field(default_factory=dict)
+    folder: Path | None = None
+
+
+def transfer_study(
+    corpus: Corpus,
+    results: Sequence[RunResult],
+    model: str,
+    tasks: Sequence[str],
+    copies: int = 1,
+    seed: int = 0,
+    n_jobs: int = -1,
+) -> TransferStudy:
+    """Test ``model``'s number-task run, and its retraining with augmented English clips, on FSDD.
+
+    corpus: the corpus the runs were trained on. results: the cross-validation runs
+        (:func:`~spoken100.baselines.experiment.cross_validate`). model: the baseline to test
+        (e.g. ``"cnn_2d"``). tasks: the tasks of this build; the study needs ``"number"``.
+    copies, seed: augmented copies of each English training clip, and their seed
+        (:func:`~spoken100.baselines.studies.train_augmented`).
+    n_jobs: workers that compute the FSDD inputs (:func:`~spoken100.baselines.fsdd.fsdd_inputs`).
+
+    Without an FSDD copy (:func:`~spoken100.baselines.fsdd.fsdd_dir`) or a number-task run of
+    ``model`` under the honest protocol, nothing is trained: ``skipped`` is ``True`` and ``message``
+    says why.
+    """
+    folder = fsdd.fsdd_dir()
+    base = studies.find_run(results, model, "number") if "number" in tasks else None
+    if folder is None:
+        message = f"**Skipped:** no copy of the Free Spoken Digit Dataset was found. {fsdd.fsdd_status()}"
+        return TransferStudy(pd.DataFrame([]), message, skipped=True)
+    if base is None:
+        message = f"**Skipped:** no number-task run of `{model}` in this build."
+        return TransferStudy(pd.DataFrame([]), message, skipped=True, folder=folder)
+    fs_index = fsdd.fsdd_index(folder)
+    X_fs = fsdd.fsdd_inputs(folder, fs_index, BASELINES[model].input_kind, n_jobs=n_jobs)
+    message = (
+        f"FSDD copy: `{folder}`, {len(fs_index):,} clips, speakers {', '.join(sorted(fs_index.speaker.unique()))}."
+    )
+    augmented = studies.train_augmented(corpus, base, copies=copies, seed=seed)
+    rows, evaluations = [], {}
+    for name, run in (("trained on the corpus", base), (f"+ {copies} augmented cop(ies) of English", augmented)):
+        evaluation = fsdd.evaluate_digits(load_model(run), X_fs, fs_index.digit, speakers=fs_index.speaker)
+        evaluations[name] = evaluation
+        rows.append({"training": name, "corpus test fold (honest)": run.reported_accuracy,
+                     **{f"FSDD {k}": v for k, v in evaluation.summary().items()}})  # fmt: skip
+    return TransferStudy(pd.DataFrame(rows), message, skipped=False, evaluations=evaluations, folder=folder)
+
+
+def pad_crop_table(corpus: Corpus, results: Sequence[RunResult], model: str, tasks: Sequence[str]) -> pd.DataFrame:
+    """Accuracy of ``model``'s run on each task beside its retraining on clips padded/cropped to 1 s.
+
+    For every task in ``tasks`` with an honest run of ``model`` in ``results``, the run is retrained
+    by :func:`~spoken100.baselines.studies.train_pad_crop` (same fold and settings) and one row
+    gives ``task``, ``model`` (the baseline's title) and both accuracies (columns :data:`RESAMPLED`
+    and :data:`PADDED`). Tasks without such a run get no row; with none at all the table is empty.
+    """
+    rows = []
+    for task in tasks:
+        base = studies.find_run(results, model, task)
+        if base is not None:
+            padded = studies.train_pad_crop(corpus, base)
+            rows.append({"task": task, "model": BASELINES[model].title,
+                         RESAMPLED: base.reported_accuracy, PADDED: padded.reported_accuracy})  # fmt: skip
+    return pd.DataFrame(rows)
