@@ -16,6 +16,14 @@ def test_every_clip_becomes_8000_samples(length):
     x = np.sin(np.arange(length) / 10.0).astype(np.float32)
     y = resample_to_length(x)
     assert y.shape == (8000,) and y.dtype == np.float32
+    # The same waveform, stretched to 8,000 samples: as many cycles (length / 20 pi), the same RMS, and
+    # sample i is the original at i * length / 8000 (away from the edges, where the FFT method rings).
+    assert np.argmax(np.abs(np.fft.rfft(y))) == round(length / (20 * np.pi))
+    assert np.sqrt(np.mean(y**2)) == pytest.approx(np.sqrt(np.mean(x**2)), rel=1e-3)
+    stretched = np.sin(np.arange(8000) * (length / 8000) / 10.0)
+    np.testing.assert_allclose(y[200:-200], stretched[200:-200], atol=1e-3)
+    if length == 8000:
+        np.testing.assert_allclose(y, x, atol=1e-5)  # already 8,000 samples: unchanged
 
 
 def test_log_mel_shape_and_range():

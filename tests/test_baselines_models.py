@@ -72,8 +72,15 @@ def test_forward_pass_gives_one_logit_per_class(name):
     x = 0.1 * torch.randn(2, 8000) if waveform else torch.rand(2, 128, 32) * -80.0  # dB in [-80, 0]
     with torch.no_grad():
         y = model(x)
+        alone = [model(x[i : i + 1]) for i in range(2)]
     assert y.shape == (2, 100)
     assert torch.isfinite(y).all()
+    # Each clip's logits depend on that clip alone (evaluation mode: no batch statistics) and on its content.
+    # (Relative tolerances: the untrained EfficientNet head gives logits of about 1e-5.)
+    scale = float(y.abs().max())
+    assert scale > 0
+    torch.testing.assert_close(torch.cat(alone), y, rtol=1e-4, atol=1e-4 * scale)
+    assert (y[0] - y[1]).abs().max() > 1e-2 * scale
 
 
 def test_inputs_are_the_shared_arrays():
@@ -85,6 +92,11 @@ def test_inputs_are_the_shared_arrays():
 def test_seeded_builds_are_identical():
     a, b = build_model("cnn_2d", 4, seed=3), build_model("cnn_2d", 4, seed=3)
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+    # ... and the seed is used: another seed gives other initial weights (biases start at zero in both).
+    c = build_model("cnn_2d", 4, seed=4)
+    differ = [not torch.equal(p, q) for p, q in zip(a.parameters(), c.parameters(), strict=True)]
+    weights = [p.dim() > 1 for p in a.parameters()]
+    assert any(weights) and all(d for d, w in zip(differ, weights, strict=True) if w)
 
 
 def test_keras_lstm_has_one_bias_per_gate_and_forget_bias_one():

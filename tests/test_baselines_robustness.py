@@ -196,6 +196,44 @@ def test_band_limit_removes_high_frequencies():
     assert power[f > 4500].mean() < 1e-3 * power[(f > 500) & (f < 3500)].mean()
 
 
-def test_augment_waveform_is_seeded():
+#: Every augmentation off; ``_only(name=...)`` turns one on with probability 1.
+_OFF = {"p_speed": 0.0, "p_tempo": 0.0, "p_pitch": 0.0, "p_noise": 0.0, "p_band_limit": 0.0, "p_gain": 0.0}
+
+
+def _only(switch: str, **ranges) -> AugmentParams:
+    return AugmentParams(**{**_OFF, switch: 1.0}, **ranges)
+
+
+def test_augment_waveform_is_seeded_and_changes_the_signal():
     x = np.sin(np.arange(20_000) / 9.0).astype(np.float32)
-    np.testing.assert_array_equal(augment_waveform(x, 44_100, 3), augment_waveform(x, 44_100, 3))
+    first = augment_waveform(x, 44_100, 3)
+    np.testing.assert_array_equal(first, augment_waveform(x, 44_100, 3))
+    assert first.dtype == np.float32 and not (first.shape == x.shape and np.allclose(first, x))
+    second = augment_waveform(x, 44_100, 4)
+    assert not (second.shape == first.shape and np.allclose(second, first))
+    # With every probability at 0 nothing is drawn into the signal: the input comes back unchanged.
+    np.testing.assert_array_equal(augment_waveform(x, 44_100, 3, AugmentParams(**_OFF)), x)
+
+
+def test_augment_waveform_applies_the_requested_amounts():
+    t = np.arange(22_050) / 44_100
+    x = (np.sin(2 * np.pi * 220 * t) + 0.5 * np.sin(2 * np.pi * 6000 * t)).astype(np.float32)
+    noisy = augment_waveform(x, 44_100, 3, _only("p_noise", snr_db=(12.0, 12.0), noise_colors=("pink",)))
+    assert noisy.shape == x.shape and snr_db(x, noisy) == pytest.approx(12.0, abs=1e-3)
+    other = augment_waveform(x, 44_100, 4, _only("p_noise", snr_db=(12.0, 12.0), noise_colors=("pink",)))
+    assert snr_db(x, other) == pytest.approx(12.0, abs=1e-3) and not np.allclose(other, noisy)
+
+    quieter = augment_waveform(x, 44_100, 3, _only("p_gain", gain_db=(-6.0, -6.0)))
+    np.testing.assert_allclose(quieter, x * 10 ** (-6 / 20), rtol=1e-6)
+
+    faster = augment_waveform(x, 44_100, 3, _only("p_speed", speed=(1.1, 1.1)))
+    assert len(faster) == pytest.approx(len(x) / 1.1, abs=2)
+    slower = augment_waveform(x, 44_100, 3, _only("p_tempo", tempo=(0.8, 0.8)))
+    assert len(slower) == pytest.approx(len(x) / 0.8, abs=2)
+
+    limited = augment_waveform(x, 44_100, 3, _only("p_band_limit", cutoff_hz=(3000.0, 3000.0)))
+    f, before = sps.welch(x, fs=44_100, nperseg=2048)
+    after = sps.welch(limited, fs=44_100, nperseg=2048)[1]
+    high, low = (f > 5500) & (f < 6500), (f > 150) & (f < 300)
+    assert after[high].sum() < 1e-4 * before[high].sum()  # the 6 kHz tone is gone ...
+    assert after[low].sum() == pytest.approx(before[low].sum(), rel=0.02)  # ... the 220 Hz one is kept

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import types
 
 import matplotlib
 import numpy as np
@@ -70,6 +71,26 @@ def test_other_methods_are_deterministic(blobs, method):
         first = embedding.embed(blobs[0], method, seed=0, **params)
         assert first.shape == (240, 2)
         np.testing.assert_array_equal(first, embedding.embed(blobs[0], method, seed=0, **params))
+    # ... and it is an embedding of these points: each point's 10 nearest neighbours share its blob.
+    labels = blobs[1]
+    indices, _ = embedding.exact_knn(first, 11)
+    assert (labels[indices[:, 1:]] == labels[:, None]).mean() > 0.9  # 0.25 for a random or constant map
+
+
+def test_pca_is_the_projection_on_the_two_leading_principal_axes(blobs):
+    X = blobs[0].astype(np.float64)
+    centred = X - X.mean(axis=0)
+    axes = np.linalg.svd(centred, full_matrices=False)[2]
+    expected = centred @ axes[:2].T
+    Z = embedding.embed(blobs[0], "pca", seed=0)
+    signs = np.sign((Z * expected).sum(axis=0))  # an axis' sign is arbitrary
+    np.testing.assert_allclose(Z * signs, expected, atol=1e-3 * np.abs(expected).max())
+    assert Z[:, 0].var() > Z[:, 1].var()
+    # Standardised: the same projection of the z-scored features.
+    z_scored = centred / X.std(axis=0)
+    top = np.linalg.svd(z_scored, full_matrices=False)[2][:2]
+    Zs = embedding.embed(blobs[0], "pca", standardize=True)
+    np.testing.assert_allclose(np.abs(Zs), np.abs(z_scored @ top.T), atol=1e-3 * np.abs(Zs).max())
 
 
 def test_standardize_and_bad_input(blobs):
@@ -120,10 +141,57 @@ def test_cache_hit_on_second_call(blobs, monkeypatch):
         embedding.embed_cached(X, "pca", seed=None)
 
 
-def test_import_umap_leaves_tensorflow_importable():
+_FAKE_UMAP = """
+try:
+    import tensorflow
+    SAW_TENSORFLOW = tensorflow
+except ImportError:
+    SAW_TENSORFLOW = None
+
+
+class UMAP:
+    pass
+"""
+
+
+def _fresh_umap_import(tmp_path, monkeypatch):
+    """Make the next ``import umap`` load a stand-in that records what ``import tensorflow`` gave it."""
+    (tmp_path / "umap").mkdir()
+    (tmp_path / "umap" / "__init__.py").write_text(_FAKE_UMAP)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(sys.modules, "umap", None)  # recorded, so the real module (or its absence) comes back
+    monkeypatch.delitem(sys.modules, "umap")
+
+
+def test_import_umap_blocks_tensorflow_only_while_importing(tmp_path, monkeypatch):
+    _fresh_umap_import(tmp_path, monkeypatch)
+    monkeypatch.setitem(sys.modules, "tensorflow", None)
+    monkeypatch.delitem(sys.modules, "tensorflow")  # as in a process that has not loaded TensorFlow
+    UMAP = embedding.import_umap()
+    assert UMAP is sys.modules["umap"].UMAP and sys.modules["umap"].__file__.startswith(str(tmp_path))
+    assert sys.modules["umap"].SAW_TENSORFLOW is None  # umap-learn's `import tensorflow` failed ...
+    assert "tensorflow" not in sys.modules  # ... and the block is lifted: a later import can load it
+    assert embedding.import_umap() is UMAP  # already imported: returned as is
+
+
+def test_import_umap_keeps_a_loaded_tensorflow(tmp_path, monkeypatch):
+    _fresh_umap_import(tmp_path, monkeypatch)
+    loaded = types.ModuleType("tensorflow")
+    monkeypatch.setitem(sys.modules, "tensorflow", loaded)
     embedding.import_umap()
-    assert "umap" in sys.modules
-    assert sys.modules.get("tensorflow", "absent") is not None
+    assert sys.modules["umap"].SAW_TENSORFLOW is loaded and sys.modules["tensorflow"] is loaded
+
+
+def test_umap_separates_separated_clusters(blobs, umap_blobs):
+    """Each blob is a tight, distinct cluster in the embedding: every point's 10 nearest neighbours share its label,
+    and the blobs' centres are further apart than their spread."""
+    labels = blobs[1]
+    indices, _ = embedding.exact_knn(umap_blobs, 11)
+    assert (labels[indices[:, 1:]] == labels[:, None]).all()
+    centres = np.stack([umap_blobs[labels == k].mean(axis=0) for k in range(4)])
+    spread = max(np.linalg.norm(umap_blobs[labels == k] - centres[k], axis=1).max() for k in range(4))
+    gaps = np.linalg.norm(centres[:, None] - centres[None, :], axis=2)[np.triu_indices(4, 1)]
+    assert gaps.min() > 2 * spread
 
 
 def test_scatter_figures(blobs, umap_blobs):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from spoken100.nas.costs import (
@@ -107,4 +108,57 @@ def test_frontend_macs_follow_the_dft_and_mel_formulas():
         T, F, M, N = p.n_frames, p.n_freqs, p.n_mels, p.n_fft
         expected = 2 * T * N * F + T * F * M + (2 * T * M * LOG_KNOTS if compression == "log" else 0)
         assert count_macs(build_model(g))["frontend"] == expected
-    assert 2 * 31 * 112 * 57 + 31 * 57 * 44 == 473_556  # the fittest published model's front end
+
+
+def test_fittest_published_model_front_end_macs():
+    from spoken100.nas.build import build_model
+    from spoken100.nas.costs import count_macs
+    from spoken100.nas.published import published_architecture
+
+    # n_fft 112, hop 256, 44 mels over 8000 samples: 1 + (8000 - 112) // 256 = 31 frames of 57 bins.
+    # DFT: 2 convs x 31 frames x 112 taps x 57 bins; mel: 31 frames x 57 bins x 44 mels.
+    model = build_model(published_architecture("fittest"))
+    macs = count_macs(model)
+    assert macs["frontend"] == 2 * 31 * 112 * 57 + 31 * 57 * 44 == 473_556
+    assert macs["total"] == macs["frontend"] + macs["features"] + macs["head"]
+    assert 0 < macs["head"] < macs["features"]  # the feature blocks cost more than one 40-unit dense layer
+
+
+def test_latency_and_energy_grow_linearly_with_macs():
+    grid = [0, 1, 1000, 473_556, DS_CNN_MACS, 10 * DS_CNN_MACS]
+    latencies = [estimate_latency(m) for m in grid]
+    energies = [estimate_energy_mj(lat) for lat in latencies]
+    assert latencies[0] == Band(0.0, 0.0, 0.0)
+    for band in latencies + energies:
+        assert band.low <= band.central <= band.high
+    for edge in ("low", "central", "high"):
+        lat = [getattr(b, edge) for b in latencies]
+        energy = [getattr(b, edge) for b in energies]
+        assert np.all(np.diff(lat) > 0) and np.all(np.diff(energy) > 0)
+        # Linear: twice the MACs take twice the time and energy, and energy / latency is the CPU power.
+        assert getattr(estimate_latency(2 * DS_CNN_MACS), edge) == pytest.approx(2 * lat[4])
+        assert energy[4] / lat[4] == pytest.approx(3.3e-3 * 3.0 * 1000)
+    # A faster clock or fewer cycles per MAC shortens the estimate in proportion.
+    assert estimate_latency(DS_CNN_MACS, clock_hz=128e6).central == pytest.approx(latencies[4].central / 2)
+    assert estimate_latency(DS_CNN_MACS, Band(1.0, 1.0, 1.0)).high == pytest.approx(DS_CNN_MACS / 64e6)
+
+
+def test_more_macs_or_bytes_never_raise_fitness_or_fit_better():
+    accuracy = 0.9
+    previous = None
+    for macs in (10_000, 100_000, DS_CNN_MACS, 10 * DS_CNN_MACS, 100 * DS_CNN_MACS):
+        score = candidate_fitness(accuracy, estimate_costs(50_000, 30_000, macs))
+        assert previous is None or score <= previous
+        previous = score
+    assert candidate_fitness(accuracy, estimate_costs(50_000, 30_000, 100 * DS_CNN_MACS)) < candidate_fitness(
+        accuracy, estimate_costs(50_000, 30_000, DS_CNN_MACS)
+    )
+    small = estimate_costs(50_000, 30_000, DS_CNN_MACS)
+    big_flash = estimate_costs(FLASH_LIMIT_BYTES, 30_000, DS_CNN_MACS)  # the model alone fills the flash
+    big_ram = estimate_costs(50_000, RAM_LIMIT_BYTES - RAM_OVERHEAD_BYTES, DS_CNN_MACS)  # + audio buffer
+    assert fits(small) and not fits(big_flash) and not fits(big_ram)
+    assert candidate_fitness(accuracy, big_flash) < candidate_fitness(accuracy, small)
+    # A longer clip needs a longer audio buffer: it can push a candidate over the RAM limit.
+    edge = RAM_LIMIT_BYTES - RAM_OVERHEAD_BYTES - 16_000
+    assert fits(estimate_costs(50_000, edge, 1, n_samples=8000))
+    assert not fits(estimate_costs(50_000, edge, 1, n_samples=8001))
