@@ -34,6 +34,7 @@ PACKAGE = "spoken100"
 # Modules that may import what only an optional extra provides (module -> extras).
 EXTRA_MODULES: dict[str, frozenset[str]] = {
     "spoken100.book.browsercheck": frozenset({"check"}),
+    "spoken100.book.sitecheck": frozenset({"check"}),
 }
 
 # Imports that are deliberately not declared anywhere: optional joblib backends, imported inside

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -378,10 +378,6 @@ class BaselineSpec:
     name: the companion repository's ``model_type`` (also its result folder names).
     input_kind: ``"waveform"`` or ``"logmel"``, the array of :mod:`spoken100.data.inputs` it takes.
     keras_input: the input shape of the paper's Keras model.
-    paper_parameters: Keras ``model.count_params()`` by number of classes. The 4-class totals are
-        printed by ``model.summary()`` in the companion repository's ``notebooks/baselines.ipynb``;
-        the 100-class totals are derived from them by widening the last ``Dense`` layer (the
-        paper's own table could not be retrieved).
     keras_non_trainable: part of those totals that PyTorch keeps as buffers, not parameters
         (EfficientNet's BatchNorm moving statistics and input ``Normalization`` constants).
     learning_rates: ``(first_epoch, rate)`` steps of the Keras ``LearningRateScheduler``; the
@@ -393,15 +389,23 @@ class BaselineSpec:
     model: type[nn.Module]
     input_kind: str
     keras_input: tuple[int, ...]
-    paper_parameters: Mapping[int, int]
     learning_rates: tuple[tuple[int, float], ...]
     keras_non_trainable: int = 0
-    parameter_sources: Mapping[int, str] = field(
-        default_factory=lambda: {
-            4: "published: model.summary() in ankilab/SpokeN-100 notebooks/baselines.ipynb",
-            100: "derived: the 4-class total with the last Dense layer widened to 100 outputs",
-        }
-    )
+
+    @property
+    def paper_parameters(self) -> dict[int, int]:
+        """Keras ``model.count_params()`` by number of classes, from :mod:`spoken100.data.paper_facts`.
+
+        The 4-class totals are printed by ``model.summary()`` in the companion repository's
+        ``notebooks/baselines.ipynb``; the 100-class totals are derived from them by widening the last
+        ``Dense`` layer (the paper's own table could not be retrieved).
+        """
+        return {n: int(paper_facts.figure(f"params_{self.name}_{n}").value) for n in (4, 100)}
+
+    @property
+    def parameter_sources(self) -> dict[int, str]:
+        """Where each of :attr:`paper_parameters` comes from."""
+        return {n: paper_facts.figure(f"params_{self.name}_{n}").source for n in (4, 100)}
 
     @property
     def number_accuracy(self) -> PaperFigure:
@@ -428,21 +432,20 @@ BASELINES: dict[str, BaselineSpec] = {
     spec.name: spec
     for spec in (
         BaselineSpec(
-            "rnn", "RNN (BiLSTM)", BiLSTM, "logmel", (128, 32), {4: 5_709_700, 100: 5_722_084}, _CNN_RATES,
+            "rnn", "RNN (BiLSTM)", BiLSTM, "logmel", (128, 32), _CNN_RATES,
         ),
         BaselineSpec(
-            "cnn_1d", "CNN-1D", CNN1D, "waveform", (8000, 1), {4: 16_368_340, 100: 16_374_580}, _CNN_RATES,
+            "cnn_1d", "CNN-1D", CNN1D, "waveform", (8000, 1), _CNN_RATES,
         ),
         BaselineSpec(
-            "cnn_2d", "CNN-2D", CNN2D, "logmel", (128, 32, 1), {4: 1_891_972, 100: 1_904_356}, _CNN_RATES,
+            "cnn_2d", "CNN-2D", CNN2D, "logmel", (128, 32, 1), _CNN_RATES,
         ),
         BaselineSpec(
             "cnn_effnet", "CNN-EfficientNetB0", EfficientNetB0Classifier, "logmel", (128, 32, 3),
-            {4: 5_365_415, 100: 5_463_815}, ((0, 1e-3), (25, 5e-4), (50, 1e-4)), keras_non_trainable=42_023,
+            ((0, 1e-3), (25, 5e-4), (50, 1e-4)), keras_non_trainable=42_023,
         ),
         BaselineSpec(
-            "transformer", "Transformer", Transformer, "logmel", (32, 128), {4: 1_352_324, 100: 1_745_636},
-            ((0, 1e-4), (30, 1e-5), (50, 1e-6), (70, 1e-7)),
+            "transformer", "Transformer", Transformer, "logmel", (32, 128), ((0, 1e-4), (30, 1e-5), (50, 1e-6), (70, 1e-7)),
         ),
     )
 }  # fmt: skip

@@ -27,6 +27,7 @@ import soundfile as sf
 from tqdm import tqdm
 
 from spoken100.data import atomic
+from spoken100.data.codehash import code_fingerprint
 from spoken100.data.layout import LANGUAGES, NUMBERS, SAMPLE_RATE, clip_path
 from spoken100.data.paths import data_home
 from spoken100.data.segment import TrimParams
@@ -41,8 +42,6 @@ from spoken100.data.synth import (
 )
 from spoken100.data.texts import spoken_text
 
-#: Bump when the rendering pipeline changes in a way the settings below do not capture.
-GENERATOR_VERSION = 1
 MANIFEST = "generation.json"
 TIMING = "generation-timing.json"
 LAYOUT_DIR = "SpokeN-100"
@@ -51,7 +50,8 @@ LAYOUT_DIR = "SpokeN-100"
 def generation_settings(trim: TrimParams = TrimParams()) -> dict:
     """Everything that determines the stand-in's audio, for the manifest and the key."""
     return {
-        "generator_version": GENERATOR_VERSION,
+        # the rendering code (synthesis, resampling, trimming, encoding): editing it makes a new stand-in
+        "generator_code": code_fingerprint(_render_task),
         "espeak_ng_version": espeak_version(),
         "language_voices": LANGUAGE_VOICES,
         "sample_rate": SAMPLE_RATE,

@@ -61,10 +61,10 @@ from spoken100.data.inputs import corpus_inputs, targets
 from spoken100.data.paths import cache_dir
 from spoken100.data.splits import corpus_folds
 from spoken100.nas import costs as cost_model
+from spoken100.nas import search as nas_search  # module attribute: tests replace its functions
 from spoken100.nas import tflite
 from spoken100.nas.costs import Costs, count_macs, estimate_costs, fits
 from spoken100.nas.published import PUBLISHED_NAMES, published_keras_model
-from spoken100.nas.search import search, search_configs, task_data, trained_candidate
 from spoken100.nas.tflite import INT8_OP_SUPPORT, model_ops
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -167,11 +167,13 @@ def search_picks(corpus: Any, configs: dict[str, Any], roles: Sequence[str] = RO
 
     picks = []
     for task, config in configs.items():
-        data = task_data(corpus, config, progress=progress)  # read the clips once for the search and its picks
-        result = search(data, config, progress=progress)
+        data = nas_search.task_data(
+            corpus, config, progress=progress
+        )  # read the clips once for the search and its picks
+        result = nas_search.search(data, config, progress=progress)
         for role in roles:
             genome = result.pick("most accurate" if role == "accurate" else role)
-            trained = trained_candidate(data, config, genome)
+            trained = nas_search.trained_candidate(data, config, genome)
             picks.append(
                 Pick(
                     name=f"{task}_{role}",
@@ -201,7 +203,7 @@ def picked_models(corpus: Any = None, models_from: str = "search", names: Sequen
     if models_from == "published":
         return published_picks(names)
     if models_from == "search":
-        picks = search_picks(corpus, search_configs(search or {}), progress=progress)
+        picks = search_picks(corpus, nas_search.search_configs(search or {}), progress=progress)
         if names is not None:
             unknown = sorted(set(names) - {p.name for p in picks})
             if unknown:

@@ -58,7 +58,7 @@ from spoken100.data import atomic
 from spoken100.data.audio import peak_normalize
 from spoken100.data.codehash import code_fingerprint
 from spoken100.data.paths import cache_dir
-from spoken100.nas.build import build_model
+from spoken100.nas import build  # module attribute: tests replace build_model
 from spoken100.nas.genome import Genome, validate
 from spoken100.nas.tflite import capture_fd2
 
@@ -232,7 +232,7 @@ def fresh_model(genome: Genome, seed: int) -> keras.Model:
     keras = _keras()
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
-    return build_model(genome, seed=seed)
+    return build.build_model(genome, seed=seed)
 
 
 def _compile(model: keras.Model) -> None:
