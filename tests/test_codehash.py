@@ -131,3 +131,35 @@ def test_the_search_key_includes_the_search_space(tmp_path, monkeypatch):
     monkeypatch.setattr(codehash, "_source", real_source)
     codehash.clear_cache()
     assert search.search_folder(data, config) == before
+
+
+def test_fingerprints_are_the_same_in_every_process():
+    """No memory address or hash-seeded set order leaks into a key (joblib workers, later sessions)."""
+    import os
+    import subprocess
+
+    code = (
+        "from spoken100.data.codehash import code_fingerprint\n"
+        "from spoken100.data import generate\nfrom spoken100.nas import search\n"
+        "print(code_fingerprint(generate._render_task), code_fingerprint(search.search))"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout  # fmt: skip
+        for seed in ("1", "2")
+    }
+    assert len(outputs) == 1
+
+
+def test_stable_repr_drops_addresses_and_sorts_sets():
+    class Plain:
+        pass
+
+    assert codehash._stable_repr(frozenset({"b", "a"})) == codehash._stable_repr(frozenset({"a", "b"}))
+    assert "0x" not in codehash._stable_repr({"f": test_stable_repr_drops_addresses_and_sorts_sets})
+    assert "0x" not in codehash._stable_repr(Plain()) and "Plain" in codehash._stable_repr(Plain())

@@ -27,6 +27,7 @@ import functools
 import hashlib
 import importlib
 import inspect
+import re
 import textwrap
 import types
 from collections.abc import Iterable
@@ -34,6 +35,7 @@ from importlib import metadata
 from typing import Any
 
 PACKAGE = "spoken100"
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
 def _ours(obj: Any) -> bool:
@@ -46,6 +48,15 @@ def _source(obj: Any) -> str:
         return textwrap.dedent(inspect.getsource(obj))
     except (OSError, TypeError):  # built at run time (no source file): fall back to its name
         return f"<no source: {getattr(obj, '__qualname__', repr(obj))}>"
+
+
+def _stable_repr(value: Any) -> str:
+    """``repr(value)`` that is the same in every process: sets sorted, memory addresses dropped."""
+    if isinstance(value, set | frozenset):
+        return f"{type(value).__name__}({sorted(map(_stable_repr, value))})"
+    if type(value).__repr__ is object.__repr__:  # a plain object: its class, not its address
+        return f"<{type(value).__module__}.{type(value).__qualname__} instance>"
+    return _ADDRESS.sub("", repr(value))
 
 
 def _referenced(source: str, namespace: dict[str, Any]) -> list[Any]:
@@ -96,8 +107,8 @@ def _walk(obj: Any, seen: dict[str, str]) -> None:
             if isinstance(ref, types.ModuleType) or inspect.isfunction(ref) or inspect.isclass(ref):
                 if _ours(ref):
                     _walk(ref, seen)
-            elif isinstance(ref, str | int | float | bool | tuple | frozenset | dict | list) or _ours(type(ref)):
-                seen.setdefault(f"value {label}:{id(ref)}", repr(ref))
+            elif isinstance(ref, str | int | float | bool | tuple | frozenset | set | dict | list) or _ours(type(ref)):
+                seen.setdefault(f"value {label}:{id(ref)}", _stable_repr(ref))
 
 
 @functools.cache
