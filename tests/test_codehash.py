@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -163,3 +164,64 @@ def test_stable_repr_drops_addresses_and_sorts_sets():
     assert codehash._stable_repr(frozenset({"b", "a"})) == codehash._stable_repr(frozenset({"a", "b"}))
     assert "0x" not in codehash._stable_repr({"f": test_stable_repr_drops_addresses_and_sorts_sets})
     assert "0x" not in codehash._stable_repr(Plain()) and "Plain" in codehash._stable_repr(Plain())
+
+
+REGISTRY = '''
+import functools
+
+_RUNTIME_CACHE = {{}}
+
+
+class Small:
+    def forward(self, x):
+        return x * {small}
+
+
+MODELS = {{"small": Small}}
+
+
+@functools.cache
+def basis(n):
+    return n + {basis}
+
+
+def build(name):
+    """Build a model.{doc}"""
+    _RUNTIME_CACHE[name] = True  # remember what was built{comment}
+    return MODELS[name]().forward(basis(1))
+'''
+
+
+def _write_registry(root, **values):
+    settings = {"small": 2, "basis": 0, "doc": "", "comment": "", **values}
+    pkg = root / "spoken100_testpkg"
+    pkg.mkdir(exist_ok=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "registry.py").write_text(textwrap.dedent(REGISTRY.format(**settings)))
+    for name in [m for m in sys.modules if m.startswith("spoken100_testpkg")]:
+        del sys.modules[name]
+    importlib.invalidate_caches()
+    codehash.clear_cache()
+    return importlib.import_module("spoken100_testpkg.registry")
+
+
+def test_fingerprints_see_classes_in_registries_and_cached_helpers_but_not_prose_or_state(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(codehash, "PACKAGE", "spoken100_testpkg")
+    base = code_fingerprint(_write_registry(tmp_path).build)
+    assert code_fingerprint(_write_registry(tmp_path, small=3).build) != base  # a class reached through a dict
+    assert code_fingerprint(_write_registry(tmp_path, basis=1).build) != base  # a functools.cache helper
+    assert code_fingerprint(_write_registry(tmp_path, doc=" Edited.", comment=" (edited)").build) == base
+    module = _write_registry(tmp_path)
+    module.build("small")  # fills the run-time cache
+    codehash.clear_cache()
+    assert code_fingerprint(module.build) == base
+
+
+def test_keys_do_not_depend_on_where_the_checkout_lives():
+    from spoken100.baselines import train
+
+    seen: dict[str, str] = {}
+    codehash._walk(train.train_run, seen)
+    assert not any("spoken100.data.paths" in label for label in seen)
+    assert not any(str(Path(train.__file__).parent) in text for text in seen.values())

@@ -46,7 +46,6 @@ import numpy as np
 import pandas as pd
 
 from spoken100.baselines.stats import confusion
-from spoken100.baselines.train import predict
 from spoken100.data.audio import clip_info, load_clip, resample_to_length
 from spoken100.data.clipmap import map_clips
 from spoken100.data.fetch import FetchError, check_archive_members, retrieve
@@ -511,5 +510,7 @@ def evaluate_digits(
     X: its inputs (:func:`fsdd_inputs` of the model's input kind); digits, speakers: per row of ``X``.
     See :class:`DigitEvaluation` for the restricted (classes 0-9) and unrestricted readings.
     """
+
+    from spoken100.baselines.train import predict  # deferred: torch; the per-clip input workers must not load it
 
     return digit_scores(predict(model, X, device), digits, speakers)

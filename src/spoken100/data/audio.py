@@ -1,4 +1,4 @@
-"""Reading audio: the one place in the package that opens a sound file.
+"""Reading (and writing) audio: the one place in the package that opens a sound file.
 
 Every chapter, FSDD and ``spoken100 predict`` read clips through these functions, so a clip means
 the same samples everywhere (``tests/test_layers.py`` fails when a module outside the data layer
@@ -6,24 +6,33 @@ reads audio itself):
 
 * :func:`clip_info` -- the header facts (``soundfile.info``), without reading the samples;
 * :func:`read_mono` -- the samples at the file's own rate, channels averaged;
-* :func:`load_clip` -- mono at a given rate, exactly as the paper's ``librosa.load(path, sr=...)``
-  (soundfile, float32, channels averaged, librosa's default ``soxr_hq`` resampler), without
-  librosa's fallback to the deprecated audioread for files soundfile cannot read;
+* :func:`load_clip` -- mono at a given rate as the paper's ``librosa.load(path, sr=...)`` reads a
+  WAV file (soundfile, float32, channels averaged, librosa's default ``soxr_hq`` resampler; the same
+  samples to the bit), without librosa's fallback to the deprecated audioread for files soundfile
+  cannot read, and without its refusal of non-finite samples (the callers check those);
 * :func:`resample_to_length` -- the paper's time-scale normalisation to a fixed number of samples;
-* :func:`peak_normalize` -- each clip divided by its largest absolute sample (the EvoNAS input).
+* :func:`peak_normalize` -- each clip divided by its largest absolute sample (the EvoNAS input);
+* :func:`encode_wav` -- 16-bit WAV bytes of a signal (the stand-in's clips).
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import librosa  # lazy package: its submodules load on first use
 import numpy as np
 import soundfile as sf
-from scipy import signal as sps
 
 from spoken100.data.layout import SAMPLE_RATE
 from spoken100.data.tasks import N_SAMPLES
+
+
+def encode_wav(samples: np.ndarray, sr: int = SAMPLE_RATE) -> bytes:
+    """16-bit mono WAV bytes (no timestamps or other varying header fields: the same samples, the same bytes)."""
+    buffer = io.BytesIO()
+    sf.write(buffer, samples, sr, subtype="PCM_16", format="WAV")
+    return buffer.getvalue()
 
 
 def clip_info(path: str | Path) -> sf._SoundFileInfo:
@@ -56,6 +65,8 @@ def resample_to_length(signal: np.ndarray, n_samples: int = N_SAMPLES) -> np.nda
 
     The duration is discarded: every clip becomes ``n_samples`` long (paper-facts §4.1).
     """
+    from scipy import signal as sps  # deferred: scipy.signal takes ~0.5 s to import; `import spoken100` needs none
+
     if len(signal) == 0:
         raise ValueError("cannot resample an empty signal")
     return sps.resample(np.asarray(signal, dtype=np.float32), n_samples).astype(np.float32)

@@ -7,25 +7,35 @@ values, and nothing else.
 
 **The rule.** The fingerprint of a function is a sha256 over
 
-* its own source (``inspect.getsource``), and
-* recursively, everything of the ``spoken100`` package that source refers to: functions and classes
-  by their source (again with what *they* refer to), modules by their whole source (an attribute
-  such as ``tflite.to_int8`` may reach any part of the module), and module-level constants by
-  their ``repr``;
+* its own code (``inspect.getsource``, parsed: comments, docstrings and layout do not count, so
+  editing prose never recomputes anything), and
+* recursively, everything of the ``spoken100`` package that code refers to: functions and classes
+  by their code (again with what *they* refer to; ``functools.cache`` wrappers are unwrapped),
+  modules by their whole code (an attribute such as ``tflite.to_int8`` may reach any part of the
+  module), and module-level constants by their ``repr`` (sets sorted, memory addresses dropped) and
+  by the functions and classes they hold (a registry such as ``BASELINES`` maps names to model
+  classes, whose code then counts);
 * names imported inside a function body are resolved the same way.
 
+Left out: private mutable module state (an ``_UNDERSCORE`` dict, list or set is a run-time cache,
+not configuration), dunder names (``__file__`` would tie keys to the checkout's path), and the cache
+plumbing itself (:data:`NEUTRAL_MODULES`: where and how artefacts are stored, never what they hold).
+
 So a function's key changes when its own code, a helper it calls, a dataclass it is given or a
-constant it reads changes, and not when an unrelated function in the same module does. Third-party
-libraries are outside the rule (their versions are pinned; add :func:`package_versions` to a key where
-a library's version decides the result, as the TensorFlow conversions do).
+constant it reads changes, and not when an unrelated function in the same module does, nor when the
+checkout moves. Third-party libraries are outside the rule (their versions are pinned; add
+:func:`package_versions` to a key where a library's version decides the result, as the TensorFlow
+conversions do).
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import hashlib
 import importlib
+import importlib.util
 import inspect
 import re
 import textwrap
@@ -38,14 +48,46 @@ PACKAGE = "spoken100"
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
+#: Cache plumbing: where and how artefacts are stored, never what they hold. Left out of every
+#: fingerprint, so that moving the checkout or editing the storage code keeps the caches.
+NEUTRAL_MODULES = frozenset({"spoken100.data.paths", "spoken100.data.atomic", "spoken100.data.codehash"})
+#: How deep constants are searched for the functions and classes they hold (a dict of dataclasses of classes).
+_MAX_DEPTH = 4
+
+
+def _module_name(obj: Any) -> str | None:
+    if isinstance(obj, types.ModuleType):
+        return obj.__name__
+    module = getattr(obj, "__module__", None)
+    return module if isinstance(module, str) else None
+
+
 def _ours(obj: Any) -> bool:
-    module = getattr(obj, "__module__", None) if not isinstance(obj, types.ModuleType) else obj.__name__
-    return isinstance(module, str) and (module == PACKAGE or module.startswith(PACKAGE + "."))
+    """Whether ``obj`` (a module, function, class) belongs to the package and is not cache plumbing."""
+    module = _module_name(obj)
+    if module is None or module in NEUTRAL_MODULES:
+        return False
+    return module == PACKAGE or module.startswith(PACKAGE + ".")
+
+
+def _normalized(source: str) -> str:
+    """The code of ``source`` without comments, docstrings and layout (an edit of prose changes no key)."""
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:
+        return source
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            value = body[0].value
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree, annotate_fields=False, include_attributes=False)
 
 
 def _source(obj: Any) -> str:
     try:
-        return textwrap.dedent(inspect.getsource(obj))
+        return _normalized(inspect.getsource(obj))
     except (OSError, TypeError):  # built at run time (no source file): fall back to its name
         return f"<no source: {getattr(obj, '__qualname__', repr(obj))}>"
 
@@ -59,69 +101,104 @@ def _stable_repr(value: Any) -> str:
     return _ADDRESS.sub("", repr(value))
 
 
-def _referenced(source: str, namespace: dict[str, Any]) -> list[Any]:
-    """Objects that the names in ``source`` denote in ``namespace`` (plus names imported in the source)."""
-    tree = ast.parse(source)
-    found: list[Any] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id in namespace:
-            found.append(namespace[node.id])
-        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == PACKAGE:
-            module = importlib.import_module(node.module)
-            for alias in node.names:
-                found.append(
-                    getattr(module, alias.name, None) or importlib.import_module(f"{node.module}.{alias.name}")
-                )
+_MISSING = object()
+
+
+def _import_target(module_name: str, name: str) -> Any:
+    module = importlib.import_module(module_name)
+    found = getattr(module, name, _MISSING)
+    return importlib.import_module(f"{module_name}.{name}") if found is _MISSING else found
+
+
+def _referenced(source: str, namespace: dict[str, Any], package: str) -> list[tuple[str, Any]]:
+    """``(name, object)`` for the names in ``source`` that ``namespace`` defines, plus what the source imports.
+
+    package: the package of the module the source comes from (for relative imports in function bodies).
+    """
+    found: list[tuple[str, Any]] = []
+    for node in ast.walk(ast.parse(textwrap.dedent(source))):
+        if isinstance(node, ast.Name) and node.id in namespace and not node.id.startswith("__"):
+            found.append((node.id, namespace[node.id]))
+        elif isinstance(node, ast.ImportFrom):
+            base = (
+                importlib.util.resolve_name("." * node.level + (node.module or ""), package)
+                if node.level
+                else node.module
+            )
+            if base and base.split(".")[0] == PACKAGE:
+                found += [(a.asname or a.name, _import_target(base, a.name)) for a in node.names]
         elif isinstance(node, ast.Import):
-            found += [importlib.import_module(a.name) for a in node.names if a.name.split(".")[0] == PACKAGE]
+            found += [(a.name, importlib.import_module(a.name)) for a in node.names if a.name.split(".")[0] == PACKAGE]
     return found
+
+
+def _walk_value(name: str, value: Any, owner: str, seen: dict[str, str], depth: int = 0) -> None:
+    """A constant: its text, and the package's functions and classes it holds (e.g. a registry of models)."""
+    value = inspect.unwrap(value) if callable(value) and hasattr(value, "__wrapped__") else value
+    if isinstance(value, types.ModuleType) or inspect.isfunction(value) or inspect.isclass(value):
+        if _ours(value):
+            _walk(value, seen)
+        return
+    if isinstance(value, functools.partial):
+        _walk_value(name, value.func, owner, seen, depth + 1)
+    if depth == 0:
+        if name.startswith("_") and isinstance(value, dict | list | set):
+            return  # private mutable module state (a run-time cache), not configuration
+        if not (
+            isinstance(value, str | int | float | bool | tuple | frozenset | set | dict | list) or _ours(type(value))
+        ):
+            return
+        seen.setdefault(f"value {owner}:{name}", _stable_repr(value))
+    if depth >= _MAX_DEPTH:
+        return
+    if isinstance(value, dict):
+        items = list(value.values())
+    elif isinstance(value, list | tuple | set | frozenset):
+        items = list(value)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        items = [getattr(value, f.name) for f in dataclasses.fields(value)]
+    else:
+        return
+    for item in items:
+        _walk_value(name, item, owner, seen, depth + 1)
 
 
 def _walk(obj: Any, seen: dict[str, str]) -> None:
     """Add ``obj`` and what it refers to (within the package) to ``seen`` (label -> text)."""
     if isinstance(obj, types.ModuleType):
         label = f"module {obj.__name__}"
-        if label in seen:
-            return
-        seen[label] = _source(obj)
-        return
-    if isinstance(obj, functools.partial):
-        _walk(obj.func, seen)
-        seen[f"partial {obj.func.__qualname__}"] = repr((obj.args, sorted(obj.keywords.items())))
+        if label not in seen and _ours(obj):
+            seen[label] = _source(obj)
         return
     target = inspect.unwrap(obj) if callable(obj) else obj
-    if inspect.isfunction(target) or inspect.isclass(target):
-        label = f"{target.__module__}.{target.__qualname__}"
-        if label in seen:
-            return
-        source = _source(target)
-        seen[label] = source
-        namespace = dict(vars(inspect.getmodule(target) or types.ModuleType("_")))
-        if inspect.isfunction(target) and target.__closure__:
-            namespace.update(
-                zip(target.__code__.co_freevars, (c.cell_contents for c in target.__closure__), strict=True)
-            )
-        for ref in _referenced(source, namespace):
-            if ref is target:
-                continue
-            if isinstance(ref, types.ModuleType) or inspect.isfunction(ref) or inspect.isclass(ref):
-                if _ours(ref):
-                    _walk(ref, seen)
-            elif isinstance(ref, str | int | float | bool | tuple | frozenset | set | dict | list) or _ours(type(ref)):
-                seen.setdefault(f"value {label}:{id(ref)}", _stable_repr(ref))
+    if not (inspect.isfunction(target) or inspect.isclass(target)) or not _ours(target):
+        return
+    label = f"{target.__module__}.{target.__qualname__}"
+    if label in seen:
+        return
+    source = _source(target)
+    seen[label] = source
+    module = inspect.getmodule(target)
+    namespace = dict(vars(module)) if module else {}
+    if inspect.isfunction(target) and target.__closure__:
+        namespace.update(zip(target.__code__.co_freevars, (c.cell_contents for c in target.__closure__), strict=True))
+    package = module.__name__ if module and hasattr(module, "__path__") else target.__module__.rpartition(".")[0]
+    try:
+        raw = inspect.getsource(target)
+    except (OSError, TypeError):
+        return
+    for name, ref in _referenced(raw, namespace, package):
+        if ref is not target:
+            _walk_value(name, ref, label, seen)
 
 
 @functools.cache
 def _fingerprint_cached(obj: Any) -> str:
     seen: dict[str, str] = {}
     _walk(obj, seen)
-    # constants are labelled by id (which changes between runs): key them by their text only
-    entries = sorted(
-        (label.split(":")[0] if label.startswith("value ") else label, text) for label, text in seen.items()
-    )
     digest = hashlib.sha256()
-    for name, text in entries:
-        digest.update(f"{name}\n{text}\n".encode())
+    for label in sorted(seen):
+        digest.update(f"{label}\n{seen[label]}\n".encode())
     return digest.hexdigest()[:16]
 
 

@@ -13,7 +13,6 @@ one utterance to the next: a resumed run then writes exactly the bytes a full ru
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import multiprocessing
 import os
@@ -22,11 +21,10 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-import numpy as np
-import soundfile as sf
 from tqdm import tqdm
 
 from spoken100.data import atomic
+from spoken100.data.audio import encode_wav
 from spoken100.data.codehash import code_fingerprint
 from spoken100.data.layout import LANGUAGES, NUMBERS, SAMPLE_RATE, clip_path
 from spoken100.data.paths import data_home
@@ -72,13 +70,6 @@ def generation_key(settings: dict) -> str:
 def standin_home(trim: TrimParams = TrimParams()) -> Path:
     """Folder of the stand-in for the current settings: ``<data home>/standin/<key>``."""
     return data_home() / "standin" / generation_key(generation_settings(trim))
-
-
-def encode_wav(samples: np.ndarray) -> bytes:
-    """16-bit mono WAV bytes at 44.1 kHz (no timestamps or other varying header fields)."""
-    buffer = io.BytesIO()
-    sf.write(buffer, samples, SAMPLE_RATE, subtype="PCM_16", format="WAV")
-    return buffer.getvalue()
 
 
 def _render_task(task: tuple[Path, Voice, str, list[int], TrimParams]) -> tuple[str, str, list[str], int]:

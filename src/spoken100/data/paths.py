@@ -16,17 +16,26 @@ ENV_HOME = "SPOKEN100_HOME"
 ENV_SHARED = "SPOKEN100_SHARED"
 
 
+def source_checkout() -> Path | None:
+    """The companion's source checkout this package runs from (editable install), if any.
+
+    Found by walking up from this file to the first folder holding both ``pyproject.toml`` and
+    ``_toc.yml``, so it does not depend on how deep the module sits in the package.
+    """
+    for folder in Path(__file__).resolve().parents:
+        if (folder / "pyproject.toml").is_file() and (folder / "_toc.yml").is_file():
+            return folder
+    return None
+
+
 def data_home() -> Path:
     """Root folder for generated corpora, downloads and caches (created on demand)."""
     env = os.environ.get(ENV_HOME)
     if env:
         home = Path(env)
     else:
-        checkout = Path(__file__).resolve().parents[2]
-        if (checkout / "pyproject.toml").is_file() and (checkout / "_toc.yml").is_file():
-            home = checkout / "data"
-        else:
-            home = Path(platformdirs.user_cache_dir("spoken100"))
+        checkout = source_checkout()
+        home = checkout / "data" if checkout else Path(platformdirs.user_cache_dir("spoken100"))
     home.mkdir(parents=True, exist_ok=True)
     return home
 

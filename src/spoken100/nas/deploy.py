@@ -112,7 +112,7 @@ class Pick:
     source: ``"published"`` (the paper's trained models) or ``"search"`` (this book's chapter 5).
     description: one line about the architecture; notes: caveats of the model's origin.
     normalize: the model was trained on peak-normalised clips (the search's models,
-        :func:`spoken100.nas.train.peak_normalize`), so every clip must be normalised before it
+        :func:`spoken100.data.audio.peak_normalize`), so every clip must be normalised before it
         reaches it -- in calibration, evaluation and on the board. The published models take raw clips.
     """
 
@@ -234,7 +234,7 @@ def picks_table(picks: Sequence[Pick]) -> pd.DataFrame:
 def deployment_split(corpus: Any, fold: int = 1, n_folds: int = 8) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """Test and training rows of one speaker fold: ``(test_index, train_index, sentence)``.
 
-    The folds are those of the baselines (:func:`spoken100.baselines.experiment.corpus_folds`): the
+    The folds are those of the baselines (:func:`spoken100.data.splits.corpus_folds`): the
     paper's split for the full real corpus, a gender-balanced split otherwise (use ``n_folds=4``
     for the 8-speaker subset). The sentence says where the folds come from and who is tested.
     """

@@ -60,7 +60,7 @@ continues a shorter one. Every candidate's record is also cached on its own unde
 ``cache_dir("nas", "candidates", <protocol key>)``, shared with :func:`evaluate_published`, so a
 cached rerun reads JSON only and does not even import TensorFlow.
 
-**Speakers.** Fold ``fold`` of :func:`spoken100.baselines.experiment.corpus_folds`; its training
+**Speakers.** Fold ``fold`` of :func:`spoken100.data.splits.corpus_folds`; its training
 speakers are split by :func:`spoken100.data.splits.honest_split` into fit and validation
 speakers (the same split as chapter 4's honest protocol at ``split_seed=0``). The fold's test
 speakers are held out for the deployment chapter (:func:`trained_candidate`).
