@@ -72,5 +72,8 @@ def test_landing_page_shows_this_builds_results_and_figure():
 def test_paper_vs_companion_page_sets_both_side_by_side():
     html = (HTML / "book" / "comparison.html").read_text()
     assert "84.77 ± 3.70 %" in html and "368 ms" in html  # the paper's figures, with their sources
-    assert "paper-facts §4.4" in html and "12,800 = 100 × 4 × 32" in html
+    assert "12,800 = 100 × 4 × 32" in html
+    # every source is one a reader can open (the paper, its repository, a summary), never a private note
+    assert 'href="https://github.com/ankilab/SpokeN-100"' in html and 'href="https://arxiv.org/abs/2403.09753"' in html
+    assert "paper-facts" not in html
     assert "3,200" in html  # this build's clip count, glued by chapter 1
