@@ -38,8 +38,40 @@ def test_paper_comparison_labels_corpus_and_folds():
     table = report.paper_comparison(summary, "the stand-in", 8)
     row = table.iloc[0]
     assert row["paper (SpokeN-100, 8 folds, paper protocol)"] == "56.51 ± 5.38 %"
-    assert "(3/8 folds)" in row["this build: honest"]
+    assert row["this build: honest"].endswith(", 3/8 folds") and "95 % CI over folds" in row["this build: honest"]
     assert "the stand-in" in table.attrs["note"]
+
+
+def test_one_fold_is_never_printed_as_certain():
+    """One fold has no spread across folds: its interval is the one over its test clips, never "± 0.00"."""
+    one = _table().query("fold == 1").assign(n_test=400)
+    summary = report.summary(report.long_results(one))
+    honest = summary[summary.setting == report.HONEST].iloc[0]
+    assert honest.n == 1 and honest.n_clips == 400 and honest.clip_low < 0.5 < honest.clip_high
+    text = report.paper_comparison(summary, "the stand-in", 8).iloc[0]["this build: honest"]
+    assert "± 0.00" not in text and "over 400 test clips" in text
+    more_clips = report.summary(report.long_results(one.assign(n_test=4000)))
+    narrow = more_clips[more_clips.setting == report.HONEST].iloc[0]
+    assert narrow.clip_high - narrow.clip_low < honest.clip_high - honest.clip_low
+
+
+def test_protocol_gap_has_a_clip_interval_on_one_fold():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    index = pd.DataFrame({"language": ["english"] * 200, "number": np.arange(200) % 100, "speaker": "a"})
+    y = index.number.to_numpy()
+    better = y.copy()
+    worse = np.where(np.arange(200) < 40, (y + 1) % 100, y)  # 40 clips wrong under the validation rule
+    spec = SimpleNamespace(model="cnn_2d", task="number", protocol="honest", fold=SimpleNamespace(fold=1))
+    run = SimpleNamespace(
+        spec=spec, test_index=np.arange(200), test_predictions={"best_test": better, "best_val": worse}
+    )
+    long = report.long_results(_table().query("fold == 1"))
+    gap = report.protocol_gap(long, [run], index).iloc[0]
+    assert gap.clip_ci_low < 0.2 < gap.clip_ci_high and gap.clip_ci_low > 0  # 20 % of clips flip, an interval around it
+    assert gap.clips == 200
 
 
 class _Corpus:

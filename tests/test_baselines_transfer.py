@@ -89,6 +89,8 @@ def test_transfer_scores_the_run_and_its_augmented_retraining(tmp_path, monkeypa
     monkeypatch.setattr(studies, "train_augmented", fake_train_augmented)
     # the base run always answers 42 (out of range), the augmented one always 7
     monkeypatch.setattr(transfer, "load_model", lambda run: ConstantClass(42 if run.tag == "base" else 7))
+    like_for_like = {"base": 0.55, "augmented": 0.65}
+    monkeypatch.setattr(transfer, "synthetic_digit_accuracy", lambda corpus, run, model: like_for_like[run.tag])
 
     study = transfer.transfer_study("corpus", results, "cnn_2d", ["language", "number"], copies=3, seed=5, n_jobs=1)
 
@@ -99,12 +101,29 @@ def test_transfer_scores_the_run_and_its_augmented_retraining(tmp_path, monkeypa
     assert list(table.training) == ["trained on the corpus", "+ 3 augmented cop(ies) of English"]
     assert list(study.evaluations) == list(table.training)
     assert list(table["corpus test fold (honest)"]) == [0.6, 0.7]
+    assert list(table[transfer.SYNTHETIC_DIGITS]) == [0.55, 0.65] and (table["chance (restricted)"] == 0.1).all()
     # restricted to 0-9, answering 42 leaves the argmax at 0: right on the digit-0 clips only
     assert list(table["FSDD accuracy"]) == pytest.approx([0.1, 0.1])
     assert list(table["FSDD accuracy_unrestricted"]) == pytest.approx([0.0, 0.1])
     assert list(table["FSDD out_of_range"]) == pytest.approx([1.0, 0.0])
     confusion = study.evaluations["+ 3 augmented cop(ies) of English"].confusion
     assert confusion.to_numpy()[:, 7].sum() == 20 and confusion.to_numpy().sum() == 20
+
+
+def test_synthetic_digits_are_scored_like_fsdd_on_the_runs_english_test_clips(tiny_layout):
+    from spoken100.data.corpus import open_corpus
+
+    corpus = open_corpus(str(tiny_layout))
+    index = corpus.index
+    arnold = np.flatnonzero(index.speaker == "Arnold")
+    run = SimpleNamespace(spec=SimpleNamespace(model="cnn_2d"), test_index=arnold)
+    # a model that always answers 3: restricted to 0-9 it is right on the clips of 3 only
+    assert transfer.synthetic_digit_accuracy(corpus, run, ConstantClass(3)) == pytest.approx(0.1)
+    # answering 42, out of range: restricted, the argmax over 0-9 of its logits is 0
+    assert transfer.synthetic_digit_accuracy(corpus, run, ConstantClass(42)) == pytest.approx(0.1)
+    no_english_digits = arnold[(index.language.to_numpy()[arnold] != "english") | (index.number.to_numpy()[arnold] > 9)]
+    no_digits = SimpleNamespace(spec=run.spec, test_index=no_english_digits)
+    assert np.isnan(transfer.synthetic_digit_accuracy(corpus, no_digits, ConstantClass(3)))
 
 
 # ---- pad_crop_table -----------------------------------------------------------------------------

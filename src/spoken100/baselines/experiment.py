@@ -123,6 +123,14 @@ def run_all(
         return list(tqdm(jobs, total=len(specs), desc="training runs", unit="run", disable=not progress))
 
 
+def _best_validation(run: RunResult) -> float:
+    """The validation accuracy at the epoch the validation speakers chose (NaN without validation speakers)."""
+    history = run.history
+    if "val_accuracy" not in history or history["val_accuracy"].isna().all():
+        return float("nan")
+    return float(history["val_accuracy"].max())
+
+
 def results_table(results: Sequence[RunResult]) -> pd.DataFrame:
     """One row per run: the accuracy each selection rule gives, the chosen epochs and the time."""
     rows = []
@@ -137,9 +145,12 @@ def results_table(results: Sequence[RunResult]) -> pd.DataFrame:
                 "accuracy": r.reported_accuracy,
                 "test_selected_accuracy": r.test_accuracy.get("best_test"),
                 "val_selected_accuracy": r.test_accuracy.get("best_val"),
+                # the validation speakers' accuracy at the epoch they chose (honest runs): what selects models
+                "val_accuracy": _best_validation(r),
                 "epoch_best_test": r.selected_epoch.get("best_test"),
                 "epoch_best_val": r.selected_epoch.get("best_val"),
                 "chance": 1 / TASK_CLASSES[r.spec.task],
+                "n_test": len(r.test_index),
                 "seconds": r.seconds,
                 "device": r.device,
                 "folder": r.folder.name,

@@ -19,10 +19,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from scipy import stats as sps
 
 from spoken100.baselines.experiment import epochs_for
 from spoken100.baselines.models import BASELINES
-from spoken100.baselines.stats import mean_sd_ci, paired_comparison
+from spoken100.baselines.stats import mean_sd_ci, paired_comparison, prediction_table, wilson_interval
 from spoken100.data import paper_facts
 
 PAPER = "paper protocol"
@@ -45,7 +46,8 @@ def long_results(table: pd.DataFrame) -> pd.DataFrame:
         (HONEST_TEST_RULE, honest, "test_selected_accuracy"),
     ):
         if len(rows):
-            part = rows[["model", "title", "task", "fold", column, "chance"]].rename(columns={column: "accuracy"})
+            columns = ["model", "title", "task", "fold", column, "chance", *(["n_test"] if "n_test" in rows else [])]
+            part = rows[columns].rename(columns={column: "accuracy"})
             parts.append(part.assign(setting=setting))
     if not parts:
         return pd.DataFrame(columns=["model", "title", "task", "fold", "accuracy", "chance", "setting"])
@@ -53,22 +55,44 @@ def long_results(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def summary(long: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
-    """Mean, population SD (as the paper printed), sample SD and a t interval per model, task and setting."""
+    """Per model, task and setting: the fold statistics and an interval over the test clips.
+
+    Fold statistics: mean, population SD (as the paper printed), sample SD and a t interval across
+    folds (``ci_low``, ``ci_high``; NaN with one fold). Clip interval: a Wilson interval of the
+    accuracy over all test clips of the folds run (``clip_low``, ``clip_high``, ``n_clips``), so a
+    single fold still has an honest uncertainty (the sampling of its test clips; it does not cover
+    the variation between speaker folds, which needs more folds).
+    """
     rows = []
     for (task, setting, model), group in long.groupby(["task", "setting", "model"], sort=False):
         stats = mean_sd_ci(group.accuracy, confidence)
+        clips = {}
+        if "n_test" in group:
+            n = int(group.n_test.sum())
+            correct = int(round(float((group.accuracy * group.n_test).sum())))
+            low, high = wilson_interval(correct, n, confidence)
+            clips = {"n_clips": n, "clip_low": low, "clip_high": high}
         rows.append({"task": task, "setting": setting, "model": model, "title": BASELINES[model].title,
-                     **stats.drop("confidence").to_dict()})  # fmt: skip
+                     **stats.drop("confidence").to_dict(), **clips})  # fmt: skip
     out = pd.DataFrame(rows)
     if len(out):
         out["n"] = out["n"].astype(int)
     return out
 
 
-def protocol_gap(long: pd.DataFrame) -> pd.DataFrame:
-    """Per model and task: how much choosing the epoch on the test fold inflates the same runs' accuracy."""
+def protocol_gap(
+    long: pd.DataFrame, results: Sequence | None = None, index: pd.DataFrame | None = None, confidence: float = 0.95
+) -> pd.DataFrame:
+    """Per model and task: how much choosing the epoch on the test fold inflates the same runs' accuracy.
+
+    ``ci_low``/``ci_high``: a paired t interval across folds (NaN with one fold). With ``results``
+    and the corpus ``index``, also ``clip_ci_low``/``clip_ci_high``: a paired interval over the test
+    clips (each clip scored under both rules by the same run; normal approximation of the mean of
+    the per-clip differences), which exists for a single fold too.
+    """
     rows = []
     honest = long[long.setting.isin([HONEST, HONEST_TEST_RULE])]
+    clips = _clip_gaps(results, index, confidence) if results is not None and index is not None else {}
     for (task, model), group in honest.groupby(["task", "model"], sort=False):
         if set(group.setting) != {HONEST, HONEST_TEST_RULE}:
             continue
@@ -76,14 +100,41 @@ def protocol_gap(long: pd.DataFrame) -> pd.DataFrame:
         rows.append({"task": task, "model": model, "title": BASELINES[model].title, "folds": int(result["n"]),
                      "epoch chosen on test": result["mean_a"], "epoch chosen on validation": result["mean_b"],
                      "optimism": result["mean_difference"], "ci_low": result["ci_low"],
-                     "ci_high": result["ci_high"]})  # fmt: skip
+                     "ci_high": result["ci_high"], **clips.get((task, model), {})})  # fmt: skip
     return pd.DataFrame(rows)
 
 
-def _fmt(mean: float, sd: float) -> str:
+def _clip_gaps(results: Sequence, index: pd.DataFrame, confidence: float) -> dict:
+    honest = [r for r in results if r.spec.protocol == "honest"]
+    if not honest:
+        return {}
+    by_test = prediction_table(honest, index, "best_test")
+    by_val = prediction_table(honest, index, "best_val")
+    difference = by_test["correct"].astype(float) - by_val["correct"].astype(float)
+    z = float(sps.norm.ppf(0.5 + confidence / 2))
+    out = {}
+    for (task, model), d in difference.groupby([by_test.task, by_test.model], sort=False):
+        half = z * float(d.std(ddof=1)) / np.sqrt(len(d)) if len(d) > 1 else float("nan")
+        out[(task, model)] = {"clip_ci_low": float(d.mean()) - half, "clip_ci_high": float(d.mean()) + half,
+                              "clips": len(d)}  # fmt: skip
+    return out
+
+
+def _fmt(row: pd.Series) -> str:
+    """A summary row as text: mean ± SD across folds when there are several, and always an interval.
+
+    One fold has no spread across folds, so it is never printed "± 0.00": its interval is the
+    Wilson interval over its test clips.
+    """
+    mean = row["mean"]
     if np.isnan(mean):
         return "–"
-    return f"{100 * mean:.2f} ± {100 * sd:.2f} %" if not np.isnan(sd) else f"{100 * mean:.2f} %"
+    text = f"{100 * mean:.2f} %"
+    if row["n"] > 1:
+        text = f"{100 * mean:.2f} ± {100 * row['sd_population']:.2f} % (95 % CI over folds {100 * row['ci_low']:.1f}-{100 * row['ci_high']:.1f})"
+    elif not np.isnan(row.get("clip_low", np.nan)):
+        text += f" (95 % CI over {int(row['n_clips']):,} test clips {100 * row['clip_low']:.1f}-{100 * row['clip_high']:.1f})"
+    return text
 
 
 def paper_comparison(summary_table: pd.DataFrame, corpus_label: str, n_folds_total: int) -> pd.DataFrame:
@@ -105,7 +156,7 @@ def paper_comparison(summary_table: pd.DataFrame, corpus_label: str, n_folds_tot
                 label = f"this build: {setting}"
                 if len(hit):
                     h = hit.iloc[0]
-                    row[label] = _fmt(h["mean"], h["sd_population"]) + f" ({int(h['n'])}/{n_folds_total} folds)"
+                    row[label] = _fmt(h) + f", {int(h['n'])}/{n_folds_total} folds"
             rows.append(row)
     table = pd.DataFrame(rows)
     table.attrs["note"] = f"Ours: {corpus_label}. Paper: {PAPER_SOURCE}."

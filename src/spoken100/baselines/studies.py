@@ -28,12 +28,22 @@ def find_run(results: Sequence[RunResult], model: str, task: str, protocol: str 
     return min(hits, key=lambda r: r.spec.fold.fold) if hits else None
 
 
-def best_model(summary_table: pd.DataFrame, task: str, setting: str = "honest") -> str:
-    """The model with the highest mean accuracy on ``task`` under ``setting`` (ties: paper order)."""
-    rows = summary_table[(summary_table.task == task) & (summary_table.setting == setting)]
+def best_model(results_table: pd.DataFrame, task: str) -> str:
+    """The model the follow-up studies reuse: highest mean *validation* accuracy of its honest runs.
+
+    results_table: :func:`spoken100.baselines.experiment.results_table` (one row per run). The test
+    speakers never take part in the choice, so the studies that then look at this model's test
+    accuracy are not biased by it. Without honest runs (a profile that trains only the paper's
+    protocol) there are no validation speakers, and the choice falls back to the paper's rule
+    (test accuracy), which the chapter then says.
+    """
+    rows = results_table[results_table.task == task]
     if rows.empty:
-        raise ValueError(f"no {setting} results for the {task} task")
-    return str(rows.sort_values("mean", ascending=False, kind="stable").iloc[0]["model"])
+        raise ValueError(f"no results for the {task} task")
+    honest = rows[(rows.protocol == "honest") & rows.val_accuracy.notna()]
+    column, rows = ("val_accuracy", honest) if len(honest) else ("accuracy", rows)
+    means = rows.groupby("model", sort=False)[column].mean()
+    return str(means.sort_values(ascending=False, kind="stable").index[0])
 
 
 def train_augmented(

@@ -8,6 +8,9 @@ functions chain :mod:`spoken100.baselines.studies`, :mod:`spoken100.baselines.fs
 * :func:`transfer_study` scores a number-task run, and the same run retrained with augmented English
   clips, on the real recordings of the Free Spoken Digit Dataset (FSDD). When there is no FSDD copy
   or no number-task run, it says why in :attr:`TransferStudy.message` and returns an empty table.
+  Beside each FSDD score stands the same model's score on the corpus's own test speakers restricted
+  the same way (:func:`synthetic_digit_accuracy`: English clips of 0-9, answers restricted to 0-9),
+  so the synthetic-to-real gap is measured like for like, with chance (10 %) beside it.
 * :func:`pad_crop_table` retrains a model's runs on clips padded or cropped to one second instead of
   resampled to 8,000 samples, and sets the two accuracies side by side.
 """
@@ -18,13 +21,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from spoken100.baselines import fsdd, studies
 from spoken100.baselines.fsdd import DigitEvaluation
 from spoken100.baselines.models import BASELINES
-from spoken100.baselines.train import RunResult, load_model
+from spoken100.baselines.train import RunResult, load_model, predict
 from spoken100.data.corpus import Corpus
+from spoken100.data.inputs import corpus_inputs
+
+#: Column of the like-for-like synthetic score (see :func:`synthetic_digit_accuracy`).
+SYNTHETIC_DIGITS = "corpus test speakers, English 0-9 (restricted like FSDD)"
+#: Chance of a 0-9 answer restricted to the ten digits.
+DIGIT_CHANCE = 0.1
 
 #: Column headings of :func:`pad_crop_table` (the accuracies of the run and of its pad/crop retraining).
 RESAMPLED = "resampled to 8,000 samples (paper)"
@@ -89,11 +99,31 @@ def transfer_study(
     augmented = studies.train_augmented(corpus, base, copies=copies, seed=seed)
     rows, evaluations = [], {}
     for name, run in (("trained on the corpus", base), (f"+ {copies} augmented cop(ies) of English", augmented)):
-        evaluation = fsdd.evaluate_digits(load_model(run), X_fs, fs_index.digit, speakers=fs_index.speaker)
+        network = load_model(run)
+        evaluation = fsdd.evaluate_digits(network, X_fs, fs_index.digit, speakers=fs_index.speaker)
         evaluations[name] = evaluation
         rows.append({"training": name, "corpus test fold (honest)": run.reported_accuracy,
-                     **{f"FSDD {k}": v for k, v in evaluation.summary().items()}})  # fmt: skip
+                     SYNTHETIC_DIGITS: synthetic_digit_accuracy(corpus, run, network),
+                     **{f"FSDD {k}": v for k, v in evaluation.summary().items()},
+                     "chance (restricted)": DIGIT_CHANCE})  # fmt: skip
     return TransferStudy(pd.DataFrame(rows), message, skipped=False, evaluations=evaluations, folder=folder)
+
+
+def synthetic_digit_accuracy(corpus: Corpus, run: RunResult, model=None) -> float:
+    """``run``'s accuracy on its own test speakers' English clips of 0-9, answers restricted to 0-9.
+
+    The same restriction as the FSDD score (:func:`spoken100.baselines.fsdd.digit_scores`), on the
+    synthetic voices the model was tested on, so the two numbers differ only in the voices.
+    model: the trained network (default: :func:`~spoken100.baselines.train.load_model` of ``run``).
+    """
+    index = corpus.index
+    test = np.asarray(run.test_index)
+    rows = test[(index.language.to_numpy()[test] == "english") & (index.number.to_numpy()[test] <= 9)]
+    if len(rows) == 0:
+        return float("nan")
+    X = corpus_inputs(corpus.root, index.iloc[rows], BASELINES[run.spec.model].input_kind, progress=False)
+    logits = predict(load_model(run) if model is None else model, X)
+    return fsdd.digit_scores(logits, index.number.to_numpy()[rows]).accuracy
 
 
 def pad_crop_table(corpus: Corpus, results: Sequence[RunResult], model: str, tasks: Sequence[str]) -> pd.DataFrame:

@@ -80,7 +80,7 @@ def _baseline_rows() -> list[Comparison]:
             Comparison(
                 "Baselines", "04_baselines", f"{title}, number task (100 classes)",
                 *_paper(f"baseline_number_{model}"), ("04_baselines", f"accuracy_{model}_number"),
-                "{:.1f}", " %",
+                "{:.1f}", " % (chance 1 %)",
                 "honest protocol, the profile's folds and epochs (see the top of the page)"
                 + ("; EfficientNet trained from scratch (no ImageNet weights offline)" if model == "cnn_effnet" else ""),
             )
@@ -90,10 +90,23 @@ def _baseline_rows() -> list[Comparison]:
             Comparison(
                 "Baselines", "04_baselines", f"{title}, language task (4 classes)", "not published",
                 "the companion repository's language cell has no output (ankilab/SpokeN-100, notebooks/baselines.ipynb)",
-                ("04_baselines", f"accuracy_{model}_language"), "{:.1f}", " %", "honest protocol",
+                ("04_baselines", f"accuracy_{model}_language"), "{:.1f}", " % (chance 25 %)", "honest protocol",
             )
         )  # fmt: skip
     return rows
+
+
+def _control_rows() -> list[Comparison]:
+    """Chapter 4's shortcut controls: classifiers that never hear the number, beside chance."""
+    chance = {"language": "25 %", "number": "1 %"}
+    return [
+        Comparison("Shortcut controls", "04_baselines", f"{task} task from {what} alone", "not studied", "-",
+                   ("04_baselines", f"control_{control}_{task}"), "{:.1f}", f" % (chance {chance[task]})",
+                   "a linear classifier on the networks' folds; how much is learnable without the words")
+        for task in ("language", "number")
+        for control, what in (("duration", "clip duration"), ("voice", "F0 and formants"),
+                              ("spectrum", "the time-averaged log-mel spectrum"))
+    ]  # fmt: skip
 
 
 #: Every published figure of the paper with the value of this build that answers it.
@@ -129,10 +142,15 @@ COMPARISONS: tuple[Comparison, ...] = (
                " % k-NN number accuracy (speaker-independent; chance 1 %)", ""),
     *_baseline_rows(),
     Comparison("Baselines", "04_baselines", "best language model", *_paper("baseline_language_best"),
-               ("04_baselines", "best_accuracy_language"), "{:.1f}", " %", "honest protocol"),
+               ("04_baselines", "best_accuracy_language"), "{:.1f}", " % (chance 25 %)",
+               "honest protocol; the best model chosen on validation speakers"),
     Comparison("Synthetic to real", "04_baselines", "English digits 0-9 of real speakers (FSDD)",
-               "not studied", "-", ("04_baselines", "fsdd_accuracy"), "{:.1f}", " %",
+               "not studied", "-", ("04_baselines", "fsdd_accuracy"), "{:.1f}", " % (chance 10 %)",
                "a question the paper leaves open"),
+    Comparison("Synthetic to real", "04_baselines", "the same model on synthetic test speakers, English 0-9",
+               "not studied", "-", ("04_baselines", "fsdd_synthetic_accuracy"), "{:.1f}", " % (chance 10 %)",
+               "restricted to 0-9 like the FSDD score: the gap to the row above is the voices alone"),
+    *_control_rows(),
     Comparison("EvoNAS", "05_evonas", "fittest number model, accuracy", *_paper("evonas_number_fittest"),
                ("05_evonas", "ours_fittest_number"), "{:.1f}", " % (validation, proxy training)",
                "paper: full training, 8 folds; ours: the search's short proxy training, one fold"),
@@ -153,7 +171,8 @@ COMPARISONS: tuple[Comparison, ...] = (
                "-", "the goal of this companion", ("05_evonas", "goal_number"), "{}", "",
                "same corpus and protocol for both"),
     Comparison("Deployment", "06_deployment", "latency on the nRF52840",
-               f"{_paper('evonas_fittest_latency_ms')[0]}, fittest number model", _paper("evonas_fittest_latency_ms")[1], ("06_deployment", "latency_high_ms"), "{:.0f}",
+               f"{paper_facts.figure('evonas_fittest_latency_ms').value:g} ms (fittest number model)",
+               _paper("evonas_fittest_latency_ms")[1], ("06_deployment", "latency_high_ms"), "{:.0f}",
                " ms at most over the picked models (estimate band's upper end)",
                "estimated from MACs with a cycles-per-MAC band, no board"),
     Comparison("Deployment", "06_deployment", "TFLite Micro int8 bit-exact with the reference kernels",
@@ -285,15 +304,16 @@ def headline_markdown(values: dict[str, dict[str, Any]], corpus: dict[str, Any],
         f"- **Voices** ({{doc}}`chapter 2 </notebooks/02_voices>`): mean F0 "
         f"{get('02_voices', 'f0_female_praat', '{:.0f}', ' Hz')} (female) and "
         f"{get('02_voices', 'f0_male_praat', '{:.0f}', ' Hz')} (male); "
-        f"{get('02_voices', 'share_natural_praat', '{:.1f}', ' %')} of clips inside the paper's 50-300 Hz.",
+        f"{get('02_voices', 'share_natural_praat', '{:.1f}', ' %')} of clips inside the paper's {paper_facts.figure('f0_natural_range').text.split(' (')[0]}.",
         f"- **UMAP** ({{doc}}`chapter 3 </notebooks/03_umap>`): k-NN recovers the language of "
         f"{get('03_umap', 'umap_knn_language', '{:.1f}', ' %')} of clips from the 2-D embedding "
         f"(chance {get('03_umap', 'umap_chance_language', '{:.0f}', ' %')}).",
         f"- **Baselines** ({{doc}}`chapter 4 </notebooks/04_baselines>`): best language model "
-        f"{get('04_baselines', 'best_model_language')} at {get('04_baselines', 'best_accuracy_language', '{:.1f}', ' %')}; "
-        f"best number model {get('04_baselines', 'best_model_number')} at "
-        f"{get('04_baselines', 'best_accuracy_number', '{:.1f}', ' %')} (honest protocol); real English digits "
-        f"(FSDD) {get('04_baselines', 'fsdd_accuracy', '{:.1f}', ' %')}.",
+        f"{get('04_baselines', 'best_model_language')} at {get('04_baselines', 'best_accuracy_language', '{:.1f}', ' %')} "
+        f"(chance 25 %); best number model {get('04_baselines', 'best_model_number')} at "
+        f"{get('04_baselines', 'best_accuracy_number', '{:.1f}', ' %')} (chance 1 %; honest protocol); real English "
+        f"digits (FSDD) {get('04_baselines', 'fsdd_accuracy', '{:.1f}', ' %')} against "
+        f"{get('04_baselines', 'fsdd_synthetic_accuracy', '{:.1f}', ' %')} on synthetic voices scored alike (chance 10 %).",
         f"- **EvoNAS** ({{doc}}`chapter 5 </notebooks/05_evonas>`): fittest language model "
         f"{get('05_evonas', 'ours_fittest_language', '{:.1f}', ' %')} at "
         f"{get('05_evonas', 'ours_fittest_ms_language', '{:.0f}', ' ms')} (estimated); dominating the paper's "
