@@ -1,6 +1,9 @@
 """The ``spoken100`` command line: fetch, generate, index and audit corpora; build-time helpers.
 
 Errors are printed as one clear message with a non-zero exit code, never a traceback.
+
+Each command imports what it needs inside its own function, deliberately: ``spoken100 --help`` and
+the light commands must not load the scientific stack (torch, TensorFlow, librosa) of the others.
 """
 
 from __future__ import annotations
