@@ -17,6 +17,7 @@ import pandas as pd
 from joblib import Parallel, delayed, parallel_config
 from tqdm.auto import tqdm
 
+from spoken100.baselines.lrfinder import lr_range_test
 from spoken100.baselines.models import BASELINES
 from spoken100.baselines.train import RunResult, RunSpec, TrainingError, data_key, train_run
 from spoken100.data.inputs import corpus_inputs, targets
@@ -39,6 +40,8 @@ def plan_runs(
     seed: int = 0,
     model_options: dict[str, dict] | None = None,
     speakers_present: Sequence[str] | None = None,
+    schedule: str = "paper",
+    learning_rates: dict[tuple[str, str], float] | None = None,
 ) -> list[RunSpec]:
     """All (model, task, fold, protocol) runs, checked before any training starts.
 
@@ -46,6 +49,7 @@ def plan_runs(
     corpus_digest: the corpus checksum; with the model's input kind and the task it keys the data.
     model_options: per model, options of its class (e.g. ``{"rnn": {"hidden": 64}}``).
     speakers_present: the corpus's speakers; a fold naming anyone else is refused here.
+    schedule, learning_rates: :attr:`RunSpec.schedule` and the one-cycle peak per ``(model, task)``.
     """
     unknown = sorted(set(models) - set(BASELINES))
     if unknown:
@@ -63,7 +67,8 @@ def plan_runs(
                         model=model, task=task, protocol=protocol, fold=fold, epochs=epochs,
                         data_key=data_key(corpus_digest, BASELINES[model].input_kind, task),
                         val_speakers=val, batch_size=batch_size, max_batches=max_batches, seed=seed,
-                        model_options=options,
+                        model_options=options, schedule=schedule,
+                        learning_rate=(learning_rates or {}).get((model, task)),
                     )  # fmt: skip
                     if speakers_present is not None:
                         spec.validate(speakers_present)
@@ -185,6 +190,8 @@ def cross_validate(
     backend: str = "loky",
     device: str | None = None,
     progress: bool = True,
+    schedule: str = "paper",
+    learning_rate: float | dict[str, float] | str | None = None,
 ) -> tuple[pd.DataFrame, list[RunResult], dict]:
     """Train and evaluate the baselines on ``corpus`` as a profile asks; return the results table.
 
@@ -193,6 +200,12 @@ def cross_validate(
     training batches per epoch (``None``: every batch). Returns ``(table, results, context)`` where
     context holds the inputs, labels, speakers, folds and a statement of the split's source, for
     the chapter's later sections.
+
+    schedule: ``"paper"`` or ``"onecycle"`` (:class:`~spoken100.baselines.train.RunSpec`).
+    learning_rate: the one-cycle peak: one number, one per model, or ``"range-test"`` to choose it
+        per model and task with :func:`~spoken100.baselines.lrfinder.lr_range_test` on the first
+        fold's fit speakers (never its validation or test speakers); the tests are in
+        ``context["range_tests"]``.
     """
 
     all_folds, split_source = corpus_folds(corpus, n_folds)
@@ -202,19 +215,39 @@ def cross_validate(
     index = corpus.index
     speakers = index["speaker"].to_numpy(dtype=str)
     genders = dict(zip(corpus.speakers.speaker, corpus.speakers.gender, strict=True))
+    kinds = sorted({BASELINES[m].input_kind for m in models})
+    inputs = {kind: corpus_inputs(corpus.root, index, kind, progress=progress) for kind in kinds}
+    labels = {task: targets(index, task) for task in tasks}
+    range_tests = []
+    rates: dict[tuple[str, str], float] = {}
+    if schedule == "onecycle":
+        fit, _ = honest_split(chosen[0].train, n_val_speakers, seed=seed + chosen[0].fold, genders=genders)
+        fit_rows = np.flatnonzero(np.isin(speakers, fit))
+        for model in models:
+            kind = BASELINES[model].input_kind
+            for task in tasks:
+                if learning_rate == "range-test":
+                    test = lr_range_test(model, task, inputs[kind], labels[task], fit_rows,
+                                         data_key(corpus.digest, kind, task), seed=seed,
+                                         model_options=(model_options or {}).get(model), progress=progress)  # fmt: skip
+                    range_tests.append(test)
+                    rates[(model, task)] = test.suggested_lr
+                elif isinstance(learning_rate, dict):
+                    rates[(model, task)] = float(learning_rate[model])
+                elif learning_rate is not None:
+                    rates[(model, task)] = float(learning_rate)
     specs: list[RunSpec] = []
     for model in models:
         specs += plan_runs(
             [model], tasks, chosen, protocols, epochs=epochs_for(epochs, model), genders=genders,
             corpus_digest=corpus.digest,
             n_val_speakers=n_val_speakers, max_batches=(max_batches or {}).get(model), seed=seed,
-            model_options=model_options, speakers_present=sorted(set(speakers)),
+            model_options=model_options, speakers_present=sorted(set(speakers)), schedule=schedule,
+            learning_rates=rates,
         )  # fmt: skip
-    kinds = sorted({BASELINES[m].input_kind for m in models})
-    inputs = {kind: corpus_inputs(corpus.root, index, kind, progress=progress) for kind in kinds}
-    labels = {task: targets(index, task) for task in tasks}
     results = run_all(specs, inputs, labels, speakers, n_jobs=n_jobs, backend=backend, device=device,
                       progress=progress)  # fmt: skip
     context = {"inputs": inputs, "labels": labels, "speakers": speakers, "folds": chosen,
-               "split_source": split_source, "n_folds_total": len(all_folds)}  # fmt: skip
+               "split_source": split_source, "n_folds_total": len(all_folds), "range_tests": range_tests,
+               "schedule": schedule}  # fmt: skip
     return results_table(results), results, context

@@ -46,6 +46,9 @@ from spoken100.data.splits import Fold
 from spoken100.data.tasks import TASK_CLASSES
 
 PROTOCOLS = ("paper", "honest")
+SCHEDULES = ("paper", "onecycle")
+#: AdamW's weight decay under the one-cycle schedule.
+ONECYCLE_WEIGHT_DECAY = 0.01
 
 
 class TrainingError(ValueError):
@@ -66,6 +69,10 @@ class RunSpec:
     seed: seeds initial weights, batch order and dropout.
     model_options: keyword options of the model class (e.g. a narrower BiLSTM), as sorted pairs.
     data_key: fingerprint of the inputs and labels (see :func:`data_key`).
+    schedule: ``"paper"`` (Adam at the paper's stepped learning rates, chosen for 75 epochs) or
+        ``"onecycle"`` (AdamW, weight decay 0.01, a one-cycle schedule over every batch of every epoch
+        peaking at ``learning_rate``: a short-budget schedule, a deviation from the paper).
+    learning_rate: the one-cycle peak (e.g. from :func:`spoken100.baselines.lrfinder.lr_range_test`).
     """
 
     model: str
@@ -79,6 +86,8 @@ class RunSpec:
     max_batches: int | None = None
     seed: int = 0
     model_options: tuple[tuple[str, object], ...] = ()
+    schedule: str = "paper"
+    learning_rate: float | None = None
 
     def validate(self, speakers: Sequence[str]) -> None:
         """Refuse impossible runs before any training starts."""
@@ -88,6 +97,10 @@ class RunSpec:
             raise TrainingError(f"unknown task {self.task!r}; choose from {', '.join(TASK_CLASSES)}")
         if self.protocol not in PROTOCOLS:
             raise TrainingError(f"unknown protocol {self.protocol!r}; choose from {', '.join(PROTOCOLS)}")
+        if self.schedule not in SCHEDULES:
+            raise TrainingError(f"unknown schedule {self.schedule!r}; choose from {', '.join(SCHEDULES)}")
+        if self.schedule == "onecycle" and not (self.learning_rate and self.learning_rate > 0):
+            raise TrainingError("the one-cycle schedule needs a positive learning_rate")
         if self.epochs < 1 or self.batch_size < 1 or (self.max_batches is not None and self.max_batches < 1):
             raise TrainingError(f"epochs, batch_size and max_batches must be positive: {self}")
         present = set(speakers)
@@ -174,6 +187,24 @@ def _state_copy(model: nn.Module) -> dict:
     return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
 
 
+def make_optimiser(
+    model: nn.Module, spec: RunSpec, n_batches: int
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler | None]:
+    """The run's optimiser and, for the one-cycle schedule, its per-batch scheduler.
+
+    ``"paper"``: Adam with Keras' epsilon at the paper's first learning rate (the epoch loop then
+    sets each epoch's rate). ``"onecycle"``: AdamW with :data:`ONECYCLE_WEIGHT_DECAY`, warm-up over the
+    first 30 % of all batches to ``spec.learning_rate``, then cosine annealing to nearly zero.
+    """
+    if spec.schedule == "onecycle":
+        optimiser = torch.optim.AdamW(model.parameters(), lr=spec.learning_rate, weight_decay=ONECYCLE_WEIGHT_DECAY)
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            optimiser, max_lr=spec.learning_rate, total_steps=max(1, spec.epochs * n_batches), pct_start=0.3
+        )
+        return optimiser, scheduler
+    return torch.optim.Adam(model.parameters(), lr=BASELINES[spec.model].learning_rate(0), eps=1e-7), None
+
+
 def train_run(
     spec: RunSpec,
     X: np.ndarray,
@@ -210,7 +241,10 @@ def train_run(
     options = dict(spec.model_options)
     model = build_model(spec.model, TASK_CLASSES[spec.task], seed=spec.seed, **options).to(dev)
     baseline = BASELINES[spec.model]
-    optimiser = torch.optim.Adam(model.parameters(), lr=baseline.learning_rate(0), eps=1e-7)  # Keras' epsilon
+    n_batches = -(-len(rows["train"]) // spec.batch_size)
+    if spec.max_batches:
+        n_batches = min(n_batches, spec.max_batches)
+    optimiser, scheduler = make_optimiser(model, spec, n_batches)
     loss_fn = nn.CrossEntropyLoss()
 
     checkpoint_file = folder / "checkpoint.pt"
@@ -221,18 +255,19 @@ def train_run(
         state = torch.load(checkpoint_file, weights_only=False)
         model.load_state_dict(state["model"])
         optimiser.load_state_dict(state["optimiser"])
+        if scheduler is not None:
+            scheduler.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["rng"])
         history, best, start_epoch = state["history"], state["best"], state["epoch"] + 1
 
-    n_batches = -(-len(rows["train"]) // spec.batch_size)
-    if spec.max_batches:
-        n_batches = min(n_batches, spec.max_batches)
     label = f"{spec.model} {spec.task} fold {spec.fold.fold} ({spec.protocol})"
     bar = tqdm(total=spec.epochs, initial=start_epoch, desc=label, unit="epoch", disable=not progress, leave=False)
     for epoch in range(start_epoch, spec.epochs):
         began = time.perf_counter()
-        for group in optimiser.param_groups:
-            group["lr"] = baseline.learning_rate(epoch)
+        if scheduler is None:
+            for group in optimiser.param_groups:
+                group["lr"] = baseline.learning_rate(epoch)
+        epoch_lr = optimiser.param_groups[0]["lr"]
         order = torch.randperm(len(rows["train"]), generator=torch.Generator().manual_seed(spec.seed * 10_007 + epoch))
         model.train()
         total_loss = correct = seen = 0
@@ -245,10 +280,12 @@ def train_run(
             loss = loss_fn(logits, yb)
             loss.backward()
             optimiser.step()
+            if scheduler is not None:
+                scheduler.step()
             total_loss += float(loss.detach()) * len(idx)
             correct += int((logits.argmax(1) == yb).sum())
             seen += len(idx)
-        record = {"epoch": epoch, "lr": baseline.learning_rate(epoch), "train_loss": total_loss / seen,
+        record = {"epoch": epoch, "lr": epoch_lr, "train_loss": total_loss / seen,
                   "train_accuracy": correct / seen}  # fmt: skip
         predictions = {}
         for part in ("val", "test"):
@@ -263,6 +300,7 @@ def train_run(
                 best[criterion] = {"score": score, "epoch": epoch, "test_predictions": predictions["test"],
                                    "weights": _state_copy(model)}  # fmt: skip
         _save_checkpoint(checkpoint_file, {"model": model.state_dict(), "optimiser": optimiser.state_dict(),
+                                           "scheduler": scheduler.state_dict() if scheduler else None,
                                            "rng": torch.get_rng_state(), "history": history, "best": best,
                                            "epoch": epoch})  # fmt: skip
         bar.update(1)
