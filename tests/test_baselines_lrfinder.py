@@ -21,10 +21,14 @@ def _data(n_per_speaker: int = 16):
     return X, y, speakers
 
 
-def test_suggestion_is_a_tenth_of_the_rate_at_the_smoothed_minimum():
-    lr = np.logspace(-6, 0, 7)
-    curve = pd.DataFrame({"lr": lr, "loss": 0.0, "smoothed": [3.0, 2.9, 2.0, 1.2, 0.8, 1.5, 9.0]})
-    assert suggest_lr(curve) == pytest.approx(1e-3)  # minimum at 1e-2
+def test_suggestion_is_halfway_along_the_longest_descent():
+    lr = np.logspace(-6, 2, 9)
+    # falls from 1e-6 to 1e-1 (with a bump at 1e-3 that the descent skips), then explodes
+    curve = pd.DataFrame({"lr": lr, "loss": 0.0, "smoothed": [5.0, 4.0, 3.0, 3.5, 2.0, 1.0, 9.0, 20.0, 40.0]})
+    assert lrfinder.longest_descent(curve.smoothed) == (0, 5)
+    assert suggest_lr(curve) == pytest.approx(1e-4)  # index (0 + 5) // 2
+    plateau = curve.assign(smoothed=[5.0, 4.0, 3.0, 2.9, 2.95, 2.8, 2.85, 2.7, 2.75])  # a noisy plateau, no blow-up
+    assert suggest_lr(plateau) < 1e-2 < plateau.lr.iloc[int(plateau.smoothed.idxmin())]
     with pytest.raises(ValueError, match="empty"):
         suggest_lr(curve.iloc[:0])
 
@@ -38,7 +42,8 @@ def test_range_test_grows_the_rate_stops_when_the_loss_explodes_and_is_kept(monk
     ratios = curve.lr.iloc[1:].to_numpy() / curve.lr.iloc[:-1].to_numpy()
     assert np.allclose(ratios, (1e3 / 1e-5) ** (1 / 29))  # exponential steps
     assert len(curve) < 30  # a rate of hundreds diverges: the test stops early
-    assert test.suggested_lr == pytest.approx(test.minimum_lr / 10)
+    start, end = lrfinder.longest_descent(curve.smoothed)
+    assert test.suggested_lr == curve.lr.iloc[(start + end) // 2]
 
     monkeypatch.setattr(lrfinder, "run_range_test", lambda *a, **k: pytest.fail("the kept test was rerun"))
     again = lr_range_test("cnn_2d", "language", X, y, rows, "synthetic", settings, progress=False)

@@ -69,7 +69,8 @@ def benchmarks_markdown(folder: Path) -> str:
     """Tables of the benchmark records in ``folder`` (written by ``make bench``), one per benchmark.
 
     Each record is a JSON object with ``benchmark``, ``cpu_count``, ``machine`` and ``results``: a
-    list of ``{"stage", "seconds", "clips"?, "clips_per_s"?, "target_s"?}``.
+    list of ``{"stage", "seconds", "clips"?, "clips_per_s"?, "target_s"?, "verdict"?}`` (``verdict``: a
+    comparison in words, shown where there is no time target, e.g. a ratio against another framework).
     """
     records = sorted(Path(folder).glob("*.json")) if Path(folder).is_dir() else []
     if not records:
@@ -88,7 +89,8 @@ def benchmarks_markdown(folder: Path) -> str:
             clips = f"{row['clips']:,}" if row.get("clips") else ""
             rate = f"{row['clips_per_s']:,}" if row.get("clips_per_s") else ""
             target = row.get("target_s")
-            verdict = "" if target is None else f"≤ {target} s: {'met' if row['seconds'] <= target else 'missed'}"
+            verdict = row.get("verdict", "") if target is None else (
+                f"≤ {target} s: {'met' if row['seconds'] <= target else 'missed'}")  # fmt: skip
             lines.append(f"| {row['stage']} | {clips} | {row['seconds']:.2f} | {rate} | {verdict} |")
         lines.append("")
     return "\n".join(lines)
