@@ -37,10 +37,10 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="spoken100-bench-") as home:
         os.environ["SPOKEN100_HOME"] = home  # cold: nothing generated, nothing cached
+        from spoken100.acoustics.measure import measure_corpus
         from spoken100.audit.checks import run_audit
         from spoken100.data.corpus import open_corpus
         from spoken100.data.generate import generate_standin
-        from spoken100.acoustics.measure import measure_corpus
         from spoken100.data.speakers import select_speakers, standin_voices
 
         speakers = select_speakers(standin_voices(), args.n_speakers)

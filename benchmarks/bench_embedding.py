@@ -43,8 +43,8 @@ LABELS = ("language", "speaker", "gender", "number")
 
 def corpus_features(data: str, n_speakers: int | None) -> tuple[np.ndarray, dict[str, np.ndarray], str]:
     """The paper's UMAP features of every clip (:func:`spoken100.acoustics.features.umap_inputs`, cached); with labels."""
-    from spoken100.data.corpus import open_corpus
     from spoken100.acoustics.features import umap_inputs
+    from spoken100.data.corpus import open_corpus
 
     corpus = open_corpus(data, n_speakers, progress=False)
     X = np.asarray(umap_inputs(corpus, progress=False), dtype=np.float32)

@@ -79,7 +79,6 @@ def _timed(label: str, results: list, func, clips: int, n_jobs: int, full: int, 
 
 def _import_worker_modules() -> int:
     """What a worker imports before its first clip (numpy, pandas, scipy, parselmouth, librosa)."""
-    import spoken100.data.clipmap
     import spoken100.acoustics.features
     import spoken100.acoustics.voice  # noqa: F401
 
@@ -108,8 +107,8 @@ def main() -> None:
 
     import joblib
 
-    from spoken100.data import atomic
     from spoken100.acoustics import features
+    from spoken100.data import atomic
     from spoken100.data.corpus import open_corpus
 
     corpus = open_corpus(args.data, progress=False)  # from the usual data home: not part of the timing
