@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from spoken100.baselines import controls
@@ -29,6 +30,7 @@ def test_controls_find_the_shortcut_the_corpus_has_and_not_the_one_it_lacks(tiny
     assert spectrum.accuracy > 10 * spectrum.chance  # the pitch of the tone gives the number away
     assert spectrum.low <= spectrum.accuracy <= spectrum.high + 1e-12
 
+    assert (table.correct == (table.accuracy * table.n).round()).all()
     summary = controls.controls_summary(table)
     assert list(summary.control) == ["duration", "spectrum"]
     assert summary["x chance"].iloc[1] == pytest.approx(spectrum.accuracy / spectrum.chance, abs=0.05)
@@ -56,3 +58,12 @@ def test_controls_use_only_the_runs_training_speakers(tiny_layout):
 def test_unknown_control_is_refused(tiny_layout):
     with pytest.raises(ValueError, match="control must be one of"):
         controls.control_features(open_corpus(str(tiny_layout)), "loudness")
+
+
+def test_the_summary_interval_pools_the_folds_clips():
+    """Two folds of 400 clips: the pooled interval is narrower than either fold's own."""
+    rows = [{"task": "number", "control": "spectrum", "features": "f", "fold": f, "accuracy": a, "n": 400,
+             "correct": int(a * 400), "low": 0.0, "high": 1.0, "chance": 0.01} for f, a in ((1, 0.2), (2, 0.3))]  # fmt: skip
+    summary = controls.controls_summary(pd.DataFrame(rows))
+    low, high = (float(x) / 100 for x in summary["95 % interval (%)"].iloc[0].split("-"))
+    assert low < 0.25 < high and high - low < 0.07  # one fold's 400 clips alone span about 0.08

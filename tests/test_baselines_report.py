@@ -48,6 +48,8 @@ def test_one_fold_is_never_printed_as_certain():
     summary = report.summary(report.long_results(one))
     honest = summary[summary.setting == report.HONEST].iloc[0]
     assert honest.n == 1 and honest.n_clips == 400 and honest.clip_low < 0.5 < honest.clip_high
+    for setting in (report.PAPER, report.HONEST_TEST_RULE):  # epochs chosen on these clips: no interval around them
+        assert pd.isna(summary[summary.setting == setting].iloc[0].clip_low)
     text = report.paper_comparison(summary, "the stand-in", 8).iloc[0]["this build: honest"]
     assert "± 0.00" not in text and "over 400 test clips" in text
     more_clips = report.summary(report.long_results(one.assign(n_test=4000)))

@@ -91,6 +91,7 @@ def test_transfer_scores_the_run_and_its_augmented_retraining(tmp_path, monkeypa
     monkeypatch.setattr(transfer, "load_model", lambda run: ConstantClass(42 if run.tag == "base" else 7))
     like_for_like = {"base": 0.55, "augmented": 0.65}
     monkeypatch.setattr(transfer, "synthetic_digit_accuracy", lambda corpus, run, model: like_for_like[run.tag])
+    monkeypatch.setattr(transfer, "synthetic_digit_clips", lambda corpus, run: 40)
 
     study = transfer.transfer_study("corpus", results, "cnn_2d", ["language", "number"], copies=3, seed=5, n_jobs=1)
 
@@ -102,6 +103,7 @@ def test_transfer_scores_the_run_and_its_augmented_retraining(tmp_path, monkeypa
     assert list(study.evaluations) == list(table.training)
     assert list(table["corpus test fold (honest)"]) == [0.6, 0.7]
     assert list(table[transfer.SYNTHETIC_DIGITS]) == [0.55, 0.65] and (table["chance (restricted)"] == 0.1).all()
+    assert list(table[transfer.SYNTHETIC_CLIPS]) == [40, 40]
     # restricted to 0-9, answering 42 leaves the argmax at 0: right on the digit-0 clips only
     assert list(table["FSDD accuracy"]) == pytest.approx([0.1, 0.1])
     assert list(table["FSDD accuracy_unrestricted"]) == pytest.approx([0.0, 0.1])
@@ -119,6 +121,7 @@ def test_synthetic_digits_are_scored_like_fsdd_on_the_runs_english_test_clips(ti
     run = SimpleNamespace(spec=SimpleNamespace(model="cnn_2d"), test_index=arnold)
     # a model that always answers 3: restricted to 0-9 it is right on the clips of 3 only
     assert transfer.synthetic_digit_accuracy(corpus, run, ConstantClass(3)) == pytest.approx(0.1)
+    assert transfer.synthetic_digit_clips(corpus, run) == 10  # one speaker, English, digits 0-9
     # answering 42, out of range: restricted, the argmax over 0-9 of its logits is 0
     assert transfer.synthetic_digit_accuracy(corpus, run, ConstantClass(42)) == pytest.approx(0.1)
     no_english_digits = arnold[(index.language.to_numpy()[arnold] != "english") | (index.number.to_numpy()[arnold] > 9)]

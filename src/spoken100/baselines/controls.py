@@ -1,4 +1,4 @@
-"""Shortcut controls: how much of each task a classifier learns without hearing the number.
+"""Shortcut controls: how much of each task a linear classifier learns from one cheap description of a clip.
 
 Beside the five networks, three simple classifiers are trained on the same folds, the same
 training speakers and the same test speakers as the honest runs, each on one cheap description of
@@ -13,8 +13,11 @@ a clip:
 The classifier is a linear discriminant analysis (shrinkage chosen by Ledoit-Wolf, closed form) on
 standardised features (missing values imputed by the training median), with no setting tuned, so
 nothing is selected on any speakers.
-A control far above chance shows a shortcut: the task can be solved, in part, from something other
-than the words. The paper resamples every clip to 8,000 samples whatever its length, which turns a
+A control far above chance shows how much of the task such a description already carries. Not all
+of it is a shortcut: a clip's formants and average spectrum depend on the vowels spoken, and its
+duration on the number of syllables, so those controls partly hear the word, just not the order of
+its sounds. F0 and the voiced fraction describe the speaker; for the language task, a synthetic
+voice that changes with the language is a true shortcut. The paper resamples every clip to 8,000 samples whatever its length, which turns a
 clip's duration into a scaling of its spectrum (a long clip is squeezed, so its energy moves to
 higher mel bands), so the ``spectrum`` control sees the duration too.
 """
@@ -102,19 +105,27 @@ def controls_table(
             low, high = wilson_interval(correct, len(test))
             rows.append({"task": task, "control": control, "features": CONTROLS[control], "fold": fold,
                          "accuracy": correct / len(test), "low": low, "high": high, "n": len(test),
-                         "chance": chance(task)})  # fmt: skip
-    return pd.DataFrame(rows, columns=["task", "control", "features", "fold", "accuracy", "low", "high", "n", "chance"])
+                         "correct": correct, "chance": chance(task)})  # fmt: skip
+    columns = ["task", "control", "features", "fold", "accuracy", "low", "high", "n", "correct", "chance"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def controls_summary(table: pd.DataFrame) -> pd.DataFrame:
-    """Mean accuracy per (task, control) over the folds, in per cent, beside chance and its multiple."""
+    """Mean accuracy per (task, control) over the folds, in per cent, beside chance and its multiple.
+
+    The interval is a Wilson interval over all test clips of the folds pooled; it is conditional on
+    these test speakers (clips of one speaker are not independent, and the variation between speaker
+    folds needs more folds to show).
+    """
     if table.empty:
         return pd.DataFrame(columns=["task", "control", "features", "accuracy (%)", "95 % interval (%)", "chance (%)",
                                      "x chance"])  # fmt: skip
     out = table.groupby(["task", "control", "features"], sort=False).agg(
-        accuracy=("accuracy", "mean"), low=("low", "mean"), high=("high", "mean"), chance=("chance", "first")
+        accuracy=("accuracy", "mean"), correct=("correct", "sum"), n=("n", "sum"), chance=("chance", "first")
     )
     out = out.reset_index()
+    bounds = [wilson_interval(int(c), int(n)) for c, n in zip(out.correct, out.n, strict=True)]
+    out["low"], out["high"] = [b[0] for b in bounds], [b[1] for b in bounds]
     return pd.DataFrame({
         "task": out.task, "control": out.control, "features": out.features,
         "accuracy (%)": (100 * out.accuracy).round(1),

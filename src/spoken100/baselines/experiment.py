@@ -41,7 +41,7 @@ def plan_runs(
     model_options: dict[str, dict] | None = None,
     speakers_present: Sequence[str] | None = None,
     schedule: str = "paper",
-    learning_rates: dict[tuple[str, str], float] | None = None,
+    learning_rates: dict[tuple[str, str, int], float] | None = None,
 ) -> list[RunSpec]:
     """All (model, task, fold, protocol) runs, checked before any training starts.
 
@@ -49,7 +49,7 @@ def plan_runs(
     corpus_digest: the corpus checksum; with the model's input kind and the task it keys the data.
     model_options: per model, options of its class (e.g. ``{"rnn": {"hidden": 64}}``).
     speakers_present: the corpus's speakers; a fold naming anyone else is refused here.
-    schedule, learning_rates: :attr:`RunSpec.schedule` and the one-cycle peak per ``(model, task)``.
+    schedule, learning_rates: :attr:`RunSpec.schedule` and the one-cycle peak per ``(model, task, fold)``.
     """
     unknown = sorted(set(models) - set(BASELINES))
     if unknown:
@@ -68,7 +68,7 @@ def plan_runs(
                         data_key=data_key(corpus_digest, BASELINES[model].input_kind, task),
                         val_speakers=val, batch_size=batch_size, max_batches=max_batches, seed=seed,
                         model_options=options, schedule=schedule,
-                        learning_rate=(learning_rates or {}).get((model, task)),
+                        learning_rate=(learning_rates or {}).get((model, task, fold.fold)),
                     )  # fmt: skip
                     if speakers_present is not None:
                         spec.validate(speakers_present)
@@ -203,7 +203,7 @@ def cross_validate(
 
     schedule: ``"paper"`` or ``"onecycle"`` (:class:`~spoken100.baselines.train.RunSpec`).
     learning_rate: the one-cycle peak: one number, one per model, or ``"range-test"`` to choose it
-        per model and task with :func:`~spoken100.baselines.lrfinder.lr_range_test` on the first
+        per model, task and fold with :func:`~spoken100.baselines.lrfinder.lr_range_test` on that
         fold's fit speakers (never its validation or test speakers); the tests are in
         ``context["range_tests"]``.
     """
@@ -219,23 +219,24 @@ def cross_validate(
     inputs = {kind: corpus_inputs(corpus.root, index, kind, progress=progress) for kind in kinds}
     labels = {task: targets(index, task) for task in tasks}
     range_tests = []
-    rates: dict[tuple[str, str], float] = {}
+    rates: dict[tuple[str, str, int], float] = {}
     if schedule == "onecycle":
-        fit, _ = honest_split(chosen[0].train, n_val_speakers, seed=seed + chosen[0].fold, genders=genders)
-        fit_rows = np.flatnonzero(np.isin(speakers, fit))
-        for model in models:
-            kind = BASELINES[model].input_kind
-            for task in tasks:
-                if learning_rate == "range-test":
-                    test = lr_range_test(model, task, inputs[kind], labels[task], fit_rows,
-                                         data_key(corpus.digest, kind, task), seed=seed,
-                                         model_options=(model_options or {}).get(model), progress=progress)  # fmt: skip
-                    range_tests.append(test)
-                    rates[(model, task)] = test.suggested_lr
-                elif isinstance(learning_rate, dict):
-                    rates[(model, task)] = float(learning_rate[model])
-                elif learning_rate is not None:
-                    rates[(model, task)] = float(learning_rate)
+        for fold in chosen:
+            fit, _ = honest_split(fold.train, n_val_speakers, seed=seed + fold.fold, genders=genders)
+            fit_rows = np.flatnonzero(np.isin(speakers, fit))  # this fold's fit speakers only
+            for model in models:
+                kind = BASELINES[model].input_kind
+                for task in tasks:
+                    if learning_rate == "range-test":
+                        test = lr_range_test(model, task, inputs[kind], labels[task], fit_rows,
+                                             data_key(corpus.digest, kind, task), seed=seed,
+                                             model_options=(model_options or {}).get(model), progress=progress)  # fmt: skip
+                        range_tests.append(test)
+                        rates[(model, task, fold.fold)] = test.suggested_lr
+                    elif isinstance(learning_rate, dict):
+                        rates[(model, task, fold.fold)] = float(learning_rate[model])
+                    elif learning_rate is not None:
+                        rates[(model, task, fold.fold)] = float(learning_rate)
     specs: list[RunSpec] = []
     for model in models:
         specs += plan_runs(

@@ -105,7 +105,6 @@ def run_range_test(
 ) -> pd.DataFrame:
     """Train a fresh ``model_name`` on batches of ``rows`` at exponentially growing rates; the loss curve."""
     torch.manual_seed(seed)
-    flush_denormals()
     model = build_model(model_name, TASK_CLASSES[task], seed=seed, **(model_options or {}))
     optimiser = torch.optim.AdamW(model.parameters(), lr=settings.start, weight_decay=settings.weight_decay)
     loss_fn = nn.CrossEntropyLoss()
@@ -113,27 +112,28 @@ def run_range_test(
     order = np.random.default_rng(seed).permutation(rows)
     model.train()
     records, average, best = [], 0.0, math.inf
-    for step in tqdm(
-        range(settings.steps), desc=f"LR range test {model_name} {task}", disable=not progress, leave=False
-    ):
-        lr = settings.start * factor**step
-        for group in optimiser.param_groups:
-            group["lr"] = lr
-        start = (step * settings.batch_size) % max(1, len(order) - settings.batch_size + 1)
-        idx = np.sort(order[start : start + settings.batch_size])
-        xb = torch.as_tensor(np.ascontiguousarray(X[idx]), dtype=torch.float32)
-        yb = torch.as_tensor(y[idx])
-        optimiser.zero_grad()
-        loss = loss_fn(model(xb), yb)
-        loss.backward()
-        optimiser.step()
-        value = float(loss.detach())
-        average = settings.smoothing * average + (1 - settings.smoothing) * value
-        smoothed = average / (1 - settings.smoothing ** (step + 1))  # bias-corrected
-        records.append({"lr": lr, "loss": value, "smoothed": smoothed})
-        best = min(best, smoothed)
-        if not math.isfinite(value) or smoothed > settings.divergence * best:
-            break
+    with flush_denormals():
+        for step in tqdm(
+            range(settings.steps), desc=f"LR range test {model_name} {task}", disable=not progress, leave=False
+        ):
+            lr = settings.start * factor**step
+            for group in optimiser.param_groups:
+                group["lr"] = lr
+            start = (step * settings.batch_size) % max(1, len(order) - settings.batch_size + 1)
+            idx = np.sort(order[start : start + settings.batch_size])
+            xb = torch.as_tensor(np.ascontiguousarray(X[idx]), dtype=torch.float32)
+            yb = torch.as_tensor(y[idx])
+            optimiser.zero_grad()
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            optimiser.step()
+            value = float(loss.detach())
+            average = settings.smoothing * average + (1 - settings.smoothing) * value
+            smoothed = average / (1 - settings.smoothing ** (step + 1))  # bias-corrected
+            records.append({"lr": lr, "loss": value, "smoothed": smoothed})
+            best = min(best, smoothed)
+            if not math.isfinite(value) or smoothed > settings.divergence * best:
+                break
     return pd.DataFrame(records, columns=["lr", "loss", "smoothed"])
 
 

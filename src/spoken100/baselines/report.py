@@ -60,14 +60,16 @@ def summary(long: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     Fold statistics: mean, population SD (as the paper printed), sample SD and a t interval across
     folds (``ci_low``, ``ci_high``; NaN with one fold). Clip interval: a Wilson interval of the
     accuracy over all test clips of the folds run (``clip_low``, ``clip_high``, ``n_clips``), so a
-    single fold still has an honest uncertainty (the sampling of its test clips; it does not cover
-    the variation between speaker folds, which needs more folds).
+    single fold still shows its uncertainty. It is conditional on these test speakers: clips of one
+    speaker are not independent, and the variation between speaker folds needs more folds. It is
+    left out (NaN) for the settings that choose the epoch on the test clips themselves, where an
+    interval around the maximum over epochs would be biased upwards.
     """
     rows = []
     for (task, setting, model), group in long.groupby(["task", "setting", "model"], sort=False):
         stats = mean_sd_ci(group.accuracy, confidence)
         clips = {}
-        if "n_test" in group:
+        if "n_test" in group and setting == HONEST:
             n = int(group.n_test.sum())
             correct = int(round(float((group.accuracy * group.n_test).sum())))
             low, high = wilson_interval(correct, n, confidence)
@@ -88,7 +90,10 @@ def protocol_gap(
     ``ci_low``/``ci_high``: a paired t interval across folds (NaN with one fold). With ``results``
     and the corpus ``index``, also ``clip_ci_low``/``clip_ci_high``: a paired interval over the test
     clips (each clip scored under both rules by the same run; normal approximation of the mean of
-    the per-clip differences), which exists for a single fold too.
+    the per-clip differences), which exists for a single fold too. It is conditional on the epochs
+    the two rules chose and on these test speakers: it says how precisely these clips measure the
+    gap, not how large the selection bias would be on other speakers (the gap is never negative
+    by construction, and it is exactly 0 when both rules choose the same epoch).
     """
     rows = []
     honest = long[long.setting.isin([HONEST, HONEST_TEST_RULE])]

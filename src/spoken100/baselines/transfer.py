@@ -33,6 +33,8 @@ from spoken100.data.inputs import corpus_inputs
 
 #: Column of the like-for-like synthetic score (see :func:`synthetic_digit_accuracy`).
 SYNTHETIC_DIGITS = "corpus test speakers, English 0-9 (restricted like FSDD)"
+#: Clips behind :data:`SYNTHETIC_DIGITS` (one per test speaker and digit: an interval of about ±15 points).
+SYNTHETIC_CLIPS = "synthetic clips scored"
 #: Chance of a 0-9 answer restricted to the ten digits.
 DIGIT_CHANCE = 0.1
 
@@ -104,6 +106,7 @@ def transfer_study(
         evaluations[name] = evaluation
         rows.append({"training": name, "corpus test fold (honest)": run.reported_accuracy,
                      SYNTHETIC_DIGITS: synthetic_digit_accuracy(corpus, run, network),
+                     SYNTHETIC_CLIPS: synthetic_digit_clips(corpus, run),
                      **{f"FSDD {k}": v for k, v in evaluation.summary().items()},
                      "chance (restricted)": DIGIT_CHANCE})  # fmt: skip
     return TransferStudy(pd.DataFrame(rows), message, skipped=False, evaluations=evaluations, folder=folder)
@@ -113,7 +116,9 @@ def synthetic_digit_accuracy(corpus: Corpus, run: RunResult, model=None) -> floa
     """``run``'s accuracy on its own test speakers' English clips of 0-9, answers restricted to 0-9.
 
     The same restriction as the FSDD score (:func:`spoken100.baselines.fsdd.digit_scores`), on the
-    synthetic voices the model was tested on, so the two numbers differ only in the voices.
+    synthetic voices the model was tested on, so the two numbers differ in the voices and the
+    recording conditions (FSDD: real microphones at 8 kHz, other speaking styles), not in the task.
+    These are few clips (one per test speaker and digit): see :func:`synthetic_digit_clips`.
     model: the trained network (default: :func:`~spoken100.baselines.train.load_model` of ``run``).
     """
     index = corpus.index
@@ -124,6 +129,12 @@ def synthetic_digit_accuracy(corpus: Corpus, run: RunResult, model=None) -> floa
     X = corpus_inputs(corpus.root, index.iloc[rows], BASELINES[run.spec.model].input_kind, progress=False)
     logits = predict(load_model(run) if model is None else model, X)
     return fsdd.digit_scores(logits, index.number.to_numpy()[rows]).accuracy
+
+
+def synthetic_digit_clips(corpus: Corpus, run: RunResult) -> int:
+    """How many clips :func:`synthetic_digit_accuracy` scores (English 0-9 of the run's test speakers)."""
+    index, test = corpus.index, np.asarray(run.test_index)
+    return int(np.sum((index.language.to_numpy()[test] == "english") & (index.number.to_numpy()[test] <= 9)))
 
 
 def pad_crop_table(corpus: Corpus, results: Sequence[RunResult], model: str, tasks: Sequence[str]) -> pd.DataFrame:

@@ -102,7 +102,7 @@ def _control_rows() -> list[Comparison]:
     return [
         Comparison("Shortcut controls", "04_baselines", f"{task} task from {what} alone", "not studied", "-",
                    ("04_baselines", f"control_{control}_{task}"), "{:.1f}", f" % (chance {chance[task]})",
-                   "a linear classifier on the networks' folds; how much is learnable without the words")
+                   "a linear classifier on the networks' folds; how much one cheap feature set already carries")
         for task in ("language", "number")
         for control, what in (("duration", "clip duration"), ("voice", "F0 and formants"),
                               ("spectrum", "the time-averaged log-mel spectrum"))
@@ -149,7 +149,7 @@ COMPARISONS: tuple[Comparison, ...] = (
                "a question the paper leaves open"),
     Comparison("Synthetic to real", "04_baselines", "the same model on synthetic test speakers, English 0-9",
                "not studied", "-", ("04_baselines", "fsdd_synthetic_accuracy"), "{:.1f}", " % (chance 10 %)",
-               "restricted to 0-9 like the FSDD score: the gap to the row above is the voices alone"),
+               "restricted to 0-9 like the FSDD score, on few clips (see the chapter): the gap to the row above is the voices and recording conditions"),
     *_control_rows(),
     Comparison("EvoNAS", "05_evonas", "fittest number model, accuracy", *_paper("evonas_number_fittest"),
                ("05_evonas", "ours_fittest_number"), "{:.1f}", " % (validation, proxy training)",
