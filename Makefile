@@ -1,5 +1,5 @@
 # SpokeN-100 companion. `make book` and `make test` do everything on a fresh machine.
-#   make book [PROFILE=smoke|default|paper] [DATA=standin|real|/path/to/SpokeN-100]
+#   make book [PROFILE=smoke|default|paper|reference] [DATA=standin|real|/path/to/SpokeN-100]
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help

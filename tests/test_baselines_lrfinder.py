@@ -21,16 +21,38 @@ def _data(n_per_speaker: int = 16):
     return X, y, speakers
 
 
-def test_suggestion_is_halfway_along_the_longest_descent():
-    lr = np.logspace(-6, 2, 9)
-    # falls from 1e-6 to 1e-1 (with a bump at 1e-3 that the descent skips), then explodes
-    curve = pd.DataFrame({"lr": lr, "loss": 0.0, "smoothed": [5.0, 4.0, 3.0, 3.5, 2.0, 1.0, 9.0, 20.0, 40.0]})
-    assert lrfinder.longest_descent(curve.smoothed) == (0, 5)
-    assert suggest_lr(curve) == pytest.approx(1e-4)  # index (0 + 5) // 2
-    plateau = curve.assign(smoothed=[5.0, 4.0, 3.0, 2.9, 2.95, 2.8, 2.85, 2.7, 2.75])  # a noisy plateau, no blow-up
-    assert suggest_lr(plateau) < 1e-2 < plateau.lr.iloc[int(plateau.smoothed.idxmin())]
+def test_longest_descent_is_fastais_valley():
+    # falls from 5 to 1 with a bump that the decreasing subsequence skips, then explodes
+    assert lrfinder.longest_descent([5.0, 4.0, 3.0, 3.5, 2.0, 1.0, 9.0, 20.0]) == (0, 5)
+    # the stretch is counted back from the end by the subsequence's length (fastai's max_start)
+    assert lrfinder.longest_descent([9.0, 1.0, 2.0, 8.0, 7.0]) == (1, 4)  # 9, 8, 7 begins at 0
+    assert lrfinder.longest_descent([3.0, 2.0, 1.0]) == (-1, 2)  # the whole curve falls
+    with pytest.raises(ValueError):
+        lrfinder.longest_descent([])
+
+
+def test_suggestion_skips_the_noisy_start_and_the_explosion_and_sits_in_the_valley():
+    lr = np.logspace(-7, 1, 40)
+    smoothed = np.r_[[1.0, 9.0, 1.0, 9.0], np.linspace(5, 1, 20), np.linspace(2, 40, 16)]
+    curve = pd.DataFrame({"lr": lr, "loss": smoothed, "smoothed": smoothed})
+    # kept: batches 4-34; valley: kept batches -1..19 (all 20 falling); suggestion: -1 + 6 + 3 = 8
+    assert suggest_lr(curve, steps=40) == pytest.approx(lr[4 + 8])
+    assert curve.lr.iloc[4] < suggest_lr(curve, steps=40) < curve.lr.iloc[23]  # inside the descent
+    plateau = curve.assign(smoothed=np.r_[smoothed[:24], 1 - 0.01 * np.arange(16) * (np.arange(16) % 2)])
+    assert suggest_lr(plateau, steps=40) < plateau.lr.iloc[int(plateau.smoothed.idxmin())] / 10
     with pytest.raises(ValueError, match="empty"):
         suggest_lr(curve.iloc[:0])
+
+
+def test_suggestion_never_passes_a_tenth_of_the_rate_of_the_lowest_loss():
+    # the loss bottoms out at batch 14, jumps (units died) and then creeps down on a long flat stretch:
+    # the longest descent, and so the valley, lies past the minimum
+    lr = np.logspace(-6, 0, 50)
+    smoothed = np.r_[[5.0] * 5, np.linspace(5, 1, 10), np.linspace(3, 2, 35)]
+    curve = pd.DataFrame({"lr": lr, "loss": smoothed, "smoothed": smoothed})
+    start, end = lrfinder.longest_descent(smoothed[5:45])
+    assert 5 + start + (end - start) // 2 > 14  # uncapped, the valley's middle is past the minimum
+    assert suggest_lr(curve) == pytest.approx(lr[14] / 10)
 
 
 def test_range_test_grows_the_rate_stops_when_the_loss_explodes_and_is_kept(monkeypatch):
@@ -42,8 +64,8 @@ def test_range_test_grows_the_rate_stops_when_the_loss_explodes_and_is_kept(monk
     ratios = curve.lr.iloc[1:].to_numpy() / curve.lr.iloc[:-1].to_numpy()
     assert np.allclose(ratios, (1e3 / 1e-5) ** (1 / 29))  # exponential steps
     assert len(curve) < 30  # a rate of hundreds diverges: the test stops early
-    start, end = lrfinder.longest_descent(curve.smoothed)
-    assert test.suggested_lr == curve.lr.iloc[(start + end) // 2]
+    assert test.suggested_lr == suggest_lr(curve, settings.steps)
+    assert curve.lr.iloc[0] < test.suggested_lr < curve.lr.iloc[-1]  # below the rate that exploded
 
     monkeypatch.setattr(lrfinder, "run_range_test", lambda *a, **k: pytest.fail("the kept test was rerun"))
     again = lr_range_test("cnn_2d", "language", X, y, rows, "synthetic", settings, progress=False)

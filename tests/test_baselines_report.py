@@ -85,6 +85,8 @@ def test_deviations_are_computed_from_the_settings():
                              epochs=6, max_batches={"rnn": 60}, model_options={"rnn": {"width": 0.25}},
                              corpus=_Corpus())  # fmt: skip
     assert "1 of 8 folds" in text and "6 epochs" in text and "`width=0.25`" in text
+    narrow = report.parameter_count("rnn", 100, {"width": 0.25})
+    assert f"{narrow:,} parameters" in text and narrow < report.parameter_count("rnn", 100) / 10
     assert "at most 60 training batches" in text and "from scratch" in text and "no paper-protocol runs" in text
     paper_like = report.deviations(models=["cnn_2d"], protocols=["paper", "honest"], folds_run=8, n_folds_total=8,
                                    epochs=75, max_batches={}, model_options={}, corpus=_Corpus())  # fmt: skip

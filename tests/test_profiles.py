@@ -2,13 +2,13 @@ from pathlib import Path
 
 import pytest
 
-from spoken100.book.profiles import ProfileError, load_profile, notebook_parameters
+from spoken100.book.profiles import PROFILE_NAMES, ProfileError, load_profile, notebook_parameters
 from spoken100.book.runner import check_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("name", ["smoke", "default", "paper"])
+@pytest.mark.parametrize("name", PROFILE_NAMES)
 def test_shipped_profiles_fit_the_notebooks(name):
     profile = load_profile(ROOT / "profiles" / f"{name}.yml")
     for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
@@ -23,6 +23,10 @@ def test_deployment_deploys_exactly_the_searches_of_chapter_5(name):
     assert notebooks["06_deployment"]["search"] == notebooks["05_evonas"]
     configs = search_configs(notebooks["05_evonas"])
     assert sorted(configs) == sorted(notebooks["05_evonas"]["tasks"])
+
+
+def test_every_profile_file_is_named():
+    assert sorted(p.stem for p in (ROOT / "profiles").glob("*.yml")) == sorted(PROFILE_NAMES)
 
 
 def test_impossible_profile_is_refused(tmp_path):

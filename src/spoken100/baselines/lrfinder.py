@@ -3,12 +3,14 @@
 Leslie Smith's range test (as popularised by fastai's ``lr_find``): train a fresh model for a few
 dozen batches while the learning rate grows exponentially from ``start`` to ``end``, and record the
 loss after each batch. The loss falls while the rate is useful and explodes once it is too high. The
-suggested peak is fastai's "valley" rule: the rate halfway (on the log scale) along the longest run
-of batches over which the smoothed loss keeps falling (a longest decreasing subsequence). The
-simpler "minimum / 10" rule fails on the number task, whose loss still drifts down on a noisy
-plateau up to rates near 1, so it is reported (:attr:`RangeTest.minimum_lr`) but not used. The test
-sees only the training speakers it is given (the fit speakers of the honest protocol), never the
-validation or test speakers.
+suggested peak is fastai's "valley" rule, implemented as fastai 2.7 does it (``valley`` in
+``fastai.callback.schedule``, applied to the curve without its first tenth and last five batches,
+the loss smoothed by a debiased moving average with weight 0.98): find the longest decreasing
+subsequence of the smoothed loss, take the stretch of batches of that length ending where it ends,
+and suggest the rate half-way along it. The simpler "minimum / 10" rule fails on the number task,
+whose loss still drifts down on a noisy plateau up to rates near 1, so it is reported
+(:attr:`RangeTest.minimum_lr`) but not used. The test sees only the training speakers it is given
+(the fit speakers of the honest protocol), never the validation or test speakers.
 
 Each test is an artefact: a JSON file under ``cache_dir("lrfinder")`` keyed by the model, task,
 data, speakers, settings and the code (:func:`spoken100.data.codehash.code_fingerprint`), so a
@@ -44,11 +46,11 @@ class RangeTestSettings:
     exponential moving average's weight of the past loss; divergence: stop once the smoothed loss
     exceeds this multiple of its minimum."""
 
-    start: float = 1e-7
-    end: float = 10.0
-    steps: int = 100
+    start: float = 1e-6
+    end: float = 1.0
+    steps: int = 200
     batch_size: int = 32
-    smoothing: float = 0.9
+    smoothing: float = 0.98
     divergence: float = 4.0
     weight_decay: float = 0.01
 
@@ -69,26 +71,48 @@ class RangeTest:
 
 
 def longest_descent(values: Sequence[float]) -> tuple[int, int]:
-    """First and last index of the longest strictly decreasing subsequence of ``values``."""
+    """fastai's valley: ``(end - length, end)`` for the longest strictly decreasing subsequence of ``values``.
+
+    ``end`` is where the first longest subsequence ends and ``length`` its length, so the stretch
+    is the last ``length`` batches up to ``end`` (fastai's ``max_start``), which can begin after the
+    subsequence's own first element (and at -1 when the whole curve falls).
+    """
     values = list(values)
     if not values:
         raise ValueError("no values")
     length = [1] * len(values)
-    first = list(range(len(values)))
     for i in range(1, len(values)):
         for j in range(i):
-            if values[j] > values[i] and length[j] + 1 > length[i]:
-                length[i], first[i] = length[j] + 1, first[j]
+            if values[i] < values[j] and length[i] < length[j] + 1:
+                length[i] = length[j] + 1
     end = int(np.argmax(length))
-    return first[end], end
+    return end - length[end], end
 
 
-def suggest_lr(curve: pd.DataFrame) -> float:
-    """The rate halfway (in batches, so on the log scale) along the smoothed loss's longest descent."""
+def suggest_lr(curve: pd.DataFrame, steps: int | None = None) -> float:
+    """fastai's valley suggestion for a range-test ``curve`` of ``steps`` planned batches.
+
+    As fastai's ``lr_find``, the first ``steps // 10`` and the last 5 recorded batches are left out
+    (the start is noise around the initial loss, the end the explosion), then the rate at
+    ``start + int(span / 3) + int(span / 6)`` of the valley ``(start, end)`` is suggested. One
+    addition: the suggestion never exceeds a tenth of the rate at which the smoothed loss was lowest
+    (fastai's older "minimum / 10" rule, used as a ceiling). At the minimum the loss has stopped
+    falling, so a "valley" found beyond it lies on a noisy plateau or in a network whose units have
+    died: the CNN-2D's loss stays flat up to rates near 1 that way, and trained at the minimum's own
+    rate (6.7e-3, the first version of this ceiling) its training accuracy on the language task
+    stayed at chance for two epochs (stand-in, fold 1).
+    """
     if curve.empty:
         raise ValueError("an empty range test suggests no learning rate")
-    start, end = longest_descent(curve.smoothed.to_numpy())
-    return float(curve.lr.iloc[(start + end) // 2])
+    steps = len(curve) if steps is None else steps
+    kept = curve.iloc[steps // 10 : max(steps // 10 + 1, len(curve) - 5)]
+    if kept.empty:
+        kept = curve
+    start, end = longest_descent(kept.smoothed.to_numpy())
+    sections = (end - start) / 3
+    index = min(len(kept) - 1, max(0, start + int(sections) + int(sections / 2)))
+    lowest = float(kept.lr.iloc[int(np.argmin(kept.smoothed.to_numpy()))])
+    return min(float(kept.lr.iloc[index]), lowest / 10)
 
 
 def run_range_test(
@@ -168,8 +192,16 @@ def lr_range_test(
         curve = run_range_test(model_name, task, X, y, rows, settings, model_options=model_options, seed=seed,
                                progress=progress)  # fmt: skip
         atomic.write_json(path, {"model": model_name, "task": task, "settings": asdict(settings),
-                                 "curve": curve.to_dict("list"), "suggested_lr": suggest_lr(curve)})  # fmt: skip
-    return RangeTest(model_name, task, curve, suggest_lr(curve))
+                                 "curve": curve.to_dict("list"), "suggested_lr": suggest_lr(curve, settings.steps)})  # fmt: skip
+    return RangeTest(model_name, task, curve, suggest_lr(curve, settings.steps))
+
+
+def range_test_table(tests: Sequence[RangeTest], used_for: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per test: the task it ran on, the tasks whose runs use its rate, the chosen peak and
+    the rate at the lowest smoothed loss (for comparison with the "minimum / 10" rule)."""
+    return pd.DataFrame([{"model": t.model, "range test on": t.task,
+                          "rate used for": ", ".join(used_for) if used_for else t.task,
+                          "peak learning rate": t.suggested_lr, "lowest-loss rate": t.minimum_lr} for t in tests])  # fmt: skip
 
 
 def range_test_figure(tests: Sequence[RangeTest]) -> plt.Figure:

@@ -22,7 +22,7 @@ import seaborn as sns
 from scipy import stats as sps
 
 from spoken100.baselines.experiment import epochs_for
-from spoken100.baselines.models import BASELINES
+from spoken100.baselines.models import BASELINES, build_model
 from spoken100.baselines.stats import mean_sd_ci, paired_comparison, prediction_table, wilson_interval
 from spoken100.data import paper_facts
 
@@ -234,6 +234,12 @@ def accuracy_bars(table: pd.DataFrame, column: str, title: str) -> plt.Figure:
     return fig
 
 
+def parameter_count(model: str, n_classes: int, options: dict | None = None) -> int:
+    """Trainable parameters of ``model`` built with ``options`` (e.g. a narrower BiLSTM)."""
+    built = build_model(model, n_classes, **(options or {}))
+    return sum(p.numel() for p in built.parameters() if p.requires_grad)
+
+
 def deviations(
     *,
     models: Sequence[str],
@@ -274,8 +280,14 @@ def deviations(
             items.append(
                 f"{BASELINES[model].title}: at most {cap} training batches of 32 per epoch (paper: every clip)"
             )
-        for option, value in ((model_options or {}).get(model) or {}).items():
-            items.append(f"{BASELINES[model].title}: `{option}={value}` (paper: the published architecture)")
+        options = (model_options or {}).get(model) or {}
+        if options:
+            changed = ", ".join(f"`{option}={value}`" for option, value in options.items())
+            published = paper_facts.figure(f"params_{model}_100").value
+            items.append(
+                f"{BASELINES[model].title}: {changed}, {parameter_count(model, 100, options):,} parameters at 100 "
+                f"classes (paper: the published architecture, {published:,.0f})"
+            )
     if "cnn_effnet" in models:
         items.append(
             "EfficientNet-B0 is trained from scratch (paper: ImageNet weights, which cannot be downloaded here)"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-PROFILE_NAMES = ("smoke", "default", "paper")
+PROFILE_NAMES = ("smoke", "default", "paper", "reference")
 
 
 class ProfileError(ValueError):

@@ -96,6 +96,44 @@ def _baseline_rows() -> list[Comparison]:
     return rows
 
 
+def _reference_rows() -> list[Comparison]:
+    """Chapter 4's long runs: the reference accuracy per model, and whether this build reached its plateau."""
+    chance = {"language": "25 %", "number": "1 %"}
+    rows = []
+    for task in ("number", "language"):
+        for model, title in _BASELINES:
+            published = _paper(f"baseline_number_{model}") if task == "number" else ("not published", "-")
+            rows.append(
+                Comparison(
+                    "Baselines: long runs",
+                    "04_baselines",
+                    f"{title}, {task} task, reference run",
+                    *published,
+                    ("04_baselines", f"reference_accuracy_{model}_{task}"),
+                    "{:.1f}",
+                    f" % (chance {chance[task]})",
+                    "the reference profile: full-size model, 30 one-cycle epochs, honest protocol, the folds finished so "
+                    "far (counted in the chapter), committed records",
+                )
+            )
+    for task in ("number", "language"):
+        for model, title in _BASELINES:
+            rows.append(
+                Comparison(
+                    "Baselines: long runs",
+                    "04_baselines",
+                    f"{title}, {task} task: this build against its plateau",
+                    "not studied",
+                    "-",
+                    ("04_baselines", f"verdict_{model}_{task}"),
+                    "{}",
+                    "",
+                    "validation accuracy of this build's run against the best of the long run, same speakers",
+                )
+            )
+    return rows  # fmt: skip
+
+
 def _control_rows() -> list[Comparison]:
     """Chapter 4's shortcut controls: classifiers that never hear the number, beside chance."""
     chance = {"language": "25 %", "number": "1 %"}
@@ -151,6 +189,7 @@ COMPARISONS: tuple[Comparison, ...] = (
                "not studied", "-", ("04_baselines", "fsdd_synthetic_accuracy"), "{:.1f}", " % (chance 10 %)",
                "restricted to 0-9 like the FSDD score, on few clips (see the chapter): the gap to the row above is the voices and recording conditions"),
     *_control_rows(),
+    *_reference_rows(),
     Comparison("EvoNAS", "05_evonas", "fittest number model, accuracy", *_paper("evonas_number_fittest"),
                ("05_evonas", "ours_fittest_number"), "{:.1f}", " % (validation, proxy training)",
                "paper: full training, 8 folds; ours: the search's short proxy training, one fold"),

@@ -1,0 +1,85 @@
+"""Reference records: long runs exported, read back, and set beside a build's runs."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from spoken100.baselines import reference
+from spoken100.baselines.train import RunSpec, train_run
+from spoken100.data.splits import Fold
+
+
+def _data(n_per_speaker: int = 16):
+    rng = np.random.default_rng(0)
+    speakers = np.repeat(["a", "b", "c", "d", "e", "f"], n_per_speaker)
+    y = np.tile(np.arange(4), len(speakers) // 4)
+    X = rng.normal(size=(len(speakers), 128, 32)).astype(np.float32)
+    X[:, :8, :] += 2 * y[:, None, None]
+    return X, y, speakers
+
+
+def _run(epochs: int):
+    X, y, speakers = _data()
+    spec = RunSpec(model="cnn_2d", task="language", protocol="honest", fold=Fold(1, ("a", "b", "c", "d"), ("e", "f")),
+                   epochs=epochs, data_key="synthetic", val_speakers=("a", "b"), batch_size=8,
+                   schedule="onecycle", learning_rate=1e-3)  # fmt: skip
+    return train_run(spec, X, y, speakers, progress=False)
+
+
+CORPUS = SimpleNamespace(kind="standin", label="stand-in", digest="abc", index=pd.DataFrame({"x": range(96)}))
+
+
+def test_plateau_and_verdict():
+    flat = {"val_accuracy": [0.2, 0.5, 0.61, 0.62, 0.60]}
+    level = reference.plateau(flat)
+    assert level == {"plateau": 0.62, "plateau_epoch": 4, "epochs_needed": 3, "epochs_run": 5, "still_rising": False}
+    assert reference.verdict(0.60, level, default_epochs=2) == "within 2.0 points of plateau"
+    below = reference.verdict(0.40, level, default_epochs=2)
+    assert below.startswith("22.0 points below plateau after 2 epochs") and "within 3 points at epoch 3" in below
+    rising = reference.plateau({"val_accuracy": [0.1, 0.2, 0.3]})
+    assert rising["still_rising"] and "still rising" in reference.verdict(0.3, rising, default_epochs=3)
+
+
+def test_records_round_trip_and_meet_the_builds_runs(tmp_path):
+    long = _run(epochs=3)
+    record = reference.run_record(long, corpus=CORPUS, profile="reference", commit="c0ffee", machine={"cpu": "test"})
+    json.dumps(record)  # a record is plain JSON
+    assert "weights" not in json.dumps(record) and record["cpu_hours"] == pytest.approx(long.seconds / 3600)
+    reference.write_record(record, tmp_path)
+    records = reference.load_records(tmp_path)
+    assert len(records) == 1 and records[0]["history"]["val_accuracy"] == list(long.history.val_accuracy)
+    assert reference.load_records(tmp_path / "none") == []
+
+    short = _run(epochs=1)
+    table = reference.convergence_table([short], records)
+    (row,) = table.to_dict("records")
+    level = reference.plateau(long.history)
+    assert row["plateau"] == level["plateau"]
+    assert row["gap_points"] == pytest.approx(100 * (level["plateau"] - short.history.val_accuracy.max()))
+    assert row["verdict"] == reference.verdict(short.history.val_accuracy.max(), level, 1)
+    assert row["stale"] is False
+
+    assert reference.verdict_of(table, "cnn_2d", "language") == row["verdict"]
+    assert reference.verdict_of(table, "rnn", "language") == "no long run yet"
+    records[0]["training_code"] = "older"
+    assert reference.convergence_table([short], records).stale.iloc[0]
+    records[0]["val_speakers"] = ["c", "d"]  # other validation speakers: not comparable
+    assert reference.convergence_table([short], records).verdict.iloc[0] == "no long run yet"
+
+
+def test_matching_and_summary():
+    long = _run(epochs=2)
+    record = reference.run_record(long, corpus=CORPUS, profile="reference", commit="c", machine={"cpu": "test"})
+    other = {**record, "corpus": {**record["corpus"], "n_clips": 3200}}
+    assert reference.matching_records([record, other], CORPUS) == [record]
+    summary = reference.reference_summary([record], digest="abc")
+    (row,) = summary.to_dict("records")
+    assert row["folds"] == 1 and row["accuracy"] == long.test_accuracy["best_val"]
+    assert row["clip_ci_low"] <= row["accuracy"] <= row["clip_ci_high"] and row["same_corpus"]
+    assert not reference.reference_summary([record], digest="else").same_corpus.iloc[0]
+    assert reference.reference_summary([]).empty
