@@ -107,3 +107,11 @@ def test_one_cycle_needs_a_rate_and_unknown_schedules_are_refused():
         RunSpec(**base, schedule="onecycle").validate(list("abcdef"))
     with pytest.raises(TrainingError, match="unknown schedule"):
         RunSpec(**base, schedule="cosine").validate(list("abcdef"))
+
+
+def test_range_test_table_says_how_far_the_loss_fell():
+    curve = pd.DataFrame({"lr": [1e-5, 1e-4, 1e-3], "loss": 0.0, "smoothed": [4.0, 3.0, 1.0]})
+    test = lrfinder.RangeTest("cnn_2d", "language", curve, 1e-4)
+    (row,) = lrfinder.range_test_table([test], ["language", "number"]).to_dict("records")
+    assert row["loss fell (%)"] == pytest.approx(75.0) and row["rate used for"] == "language, number"
+    assert row["lowest-loss rate"] == 1e-3

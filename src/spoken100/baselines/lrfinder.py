@@ -197,11 +197,18 @@ def lr_range_test(
 
 
 def range_test_table(tests: Sequence[RangeTest], used_for: Sequence[str] | None = None) -> pd.DataFrame:
-    """One row per test: the task it ran on, the tasks whose runs use its rate, the chosen peak and
-    the rate at the lowest smoothed loss (for comparison with the "minimum / 10" rule)."""
-    return pd.DataFrame([{"model": t.model, "range test on": t.task,
-                          "rate used for": ", ".join(used_for) if used_for else t.task,
-                          "peak learning rate": t.suggested_lr, "lowest-loss rate": t.minimum_lr} for t in tests])  # fmt: skip
+    """One row per test: the task it ran on, the tasks whose runs use its rate, the chosen peak, the
+    rate at the lowest smoothed loss (for comparison with the "minimum / 10" rule), and how far the
+    smoothed loss fell from its first value to its lowest (a test whose loss hardly falls has no
+    valley to read, and its suggestion is little better than a guess)."""
+    rows = []
+    for t in tests:
+        smoothed = t.curve.smoothed.to_numpy()
+        rows.append({"model": t.model, "range test on": t.task,
+                     "rate used for": ", ".join(used_for) if used_for else t.task,
+                     "peak learning rate": t.suggested_lr, "lowest-loss rate": t.minimum_lr,
+                     "loss fell (%)": 100 * (1 - smoothed.min() / smoothed[0]) if len(smoothed) else float("nan")})  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def range_test_figure(tests: Sequence[RangeTest]) -> plt.Figure:

@@ -112,8 +112,8 @@ def _reference_rows() -> list[Comparison]:
                     ("04_baselines", f"reference_accuracy_{model}_{task}"),
                     "{:.1f}",
                     f" % (chance {chance[task]})",
-                    "the reference profile: full-size model, 30 one-cycle epochs, honest protocol, the folds finished so "
-                    "far (counted in the chapter), committed records",
+                    "the reference profile: full-size model, many one-cycle epochs, honest protocol, the folds finished "
+                    "so far (epochs and folds counted in the chapter), committed records",
                 )
             )
     for task in ("number", "language"):
