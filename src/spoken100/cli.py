@@ -43,14 +43,21 @@ DATA_HELP = "'standin' (generated here), 'real' (fetched) or a folder in the Spo
 
 
 @main.command()
-@click.option("--zip", "archive", type=click.Path(path_type=Path), help="Use this local SpokeN-100.zip.")
+@click.option("--zip", "archive", type=click.Path(dir_okay=False, path_type=Path),
+              help="Use this local SpokeN-100.zip (it is only read).")  # fmt: skip
 @click.option("--url", default=None, help="Download from this address instead of Zenodo.")
-def fetch(archive: Path | None, url: str | None) -> None:
-    """Download the real SpokeN-100 from Zenodo (record 10810044) and unpack it safely."""
+@click.option("--force", is_flag=True,
+              help="Start over: forget the earlier download and its recorded checksum, download and unpack again.")  # fmt: skip
+def fetch(archive: Path | None, url: str | None, force: bool) -> None:
+    """Download the real SpokeN-100 from Zenodo (record 10810044) and unpack it safely.
+
+    A download that fails its checks is moved to <data home>/downloads/SpokeN-100.zip.failed; a
+    dropped connection resumes (the partial file is kept for the next run).
+    """
     from spoken100.data.fetch import ZENODO_URL
     from spoken100.data.fetch import fetch as do_fetch
 
-    root = do_fetch(url or ZENODO_URL, archive=archive)
+    root = do_fetch(url or ZENODO_URL, archive=archive, force=force, say=lambda line: click.echo(line, err=True))
     click.echo(f"SpokeN-100 is at {root}; build on it with: make book DATA=real")
 
 
