@@ -7,6 +7,7 @@ reads audio itself):
 * :func:`clip_info` -- the header facts (``soundfile.info``), without reading the samples;
 * :func:`wav_truncation` -- whether a WAV file is shorter than its header says (a cut copy, a crash
   mid-write): libsndfile then reads the frames that are there without complaint;
+* :func:`wav_damage` -- the same and more, from the header alone: empty, not a WAV file, truncated;
 * :func:`read_mono` -- the samples at the file's own rate, channels averaged;
 * :func:`load_clip` -- mono at a given rate as the paper's ``librosa.load(path, sr=...)`` reads a
   WAV file (soundfile, float32, channels averaged, librosa's default ``soxr_hq`` resampler; the same
@@ -69,6 +70,18 @@ def wav_truncation(path: str | Path) -> str | None:
                 return None
             position += 8 + declared + (declared & 1)
     return "truncated: the file ends before its audio data (no complete 'data' chunk)"
+
+
+def wav_damage(path: str | Path) -> str | None:
+    """What is wrong with a WAV file, judged from its size and header only (no samples read), or ``None``."""
+    path = Path(path)
+    if path.stat().st_size == 0:
+        return "empty file (0 bytes)"
+    with open(path, "rb") as fh:
+        head = fh.read(12)
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return "not a WAV file (no RIFF/WAVE header)"
+    return wav_truncation(path)
 
 
 def read_mono(path: str | Path, dtype: str = "float64") -> tuple[np.ndarray, int]:
