@@ -211,12 +211,13 @@ def test_a_read_only_data_home_is_one_line(small_layout, isolated_home, monkeypa
     )
 
 
-def test_index_out_on_an_existing_folder_is_refused_before_anything_is_written(small_layout, tmp_path):
+@pytest.mark.parametrize("command", ["index", "audit"])
+def test_out_on_an_existing_folder_is_refused_before_anything_is_written(small_layout, tmp_path, command):
     folder = tmp_path / "results"
     folder.mkdir()
     (folder / "mine.csv").write_text("keep me")
-    result = cli("index", "--data", small_layout, "--out", folder)
-    assert result.exit_code == 2 and str(folder) in result.output and "is a directory" in result.output
+    result = cli(command, "--data", small_layout, "--out", folder)
+    assert result.exit_code == 1 and f"Error: {folder}: is a folder; --out needs a file name" in result.output
     assert _files(folder) == {"mine.csv": b"keep me"}
 
 

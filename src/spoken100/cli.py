@@ -89,6 +89,12 @@ def generate(n_speakers: int | None, jobs: int | None) -> None:
     click.echo(f"stand-in corpus at {root}")
 
 
+def _check_output_file(out: Path | None, example: str) -> None:
+    """Refuse an ``--out`` that is an existing folder before any work (writing would fail only at the end)."""
+    if out is not None and out.is_dir():
+        raise click.ClickException(f"{out}: is a folder; --out needs a file name (e.g. {out / example})")
+
+
 #: Rows of a problem listing printed in full; the rest are counted and written with --out.
 LISTING_ROWS = 200
 
@@ -109,11 +115,12 @@ def _listing(table, out_option: str, out: Path | None) -> str:
 @main.command()
 @click.option("--data", default="standin", show_default=True, help=DATA_HELP)
 @click.option("--n-speakers", type=int, default=None)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the index as CSV here.")
+@click.option("--out", type=click.Path(path_type=Path), help="Write the index as CSV here.")
 def index(data: str, n_speakers: int | None, out: Path | None) -> None:
     """Index a corpus: one row per clip with format facts and checksums; exit 1 if a file could not be indexed."""
     from spoken100.data.corpus import open_corpus
 
+    _check_output_file(out, "index.csv")
     corpus = open_corpus(data, n_speakers)
     if out:
         with atomic.atomic_path(out) as tmp:
@@ -128,13 +135,14 @@ def index(data: str, n_speakers: int | None, out: Path | None) -> None:
 @main.command()
 @click.option("--data", default="standin", show_default=True, help=DATA_HELP)
 @click.option("--n-speakers", type=int, default=None)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--out", type=click.Path(path_type=Path),
               help="Write every file with a problem (check, path, problem) as CSV here.")  # fmt: skip
 def audit(data: str, n_speakers: int | None, out: Path | None) -> None:
     """Audit a corpus (grid, formats, durations, silence, level, speakers); exit 1 if a check fails."""
     from spoken100.audit.checks import run_audit
     from spoken100.data.corpus import open_corpus
 
+    _check_output_file(out, "problems.csv")
     corpus = open_corpus(data, n_speakers)
     report = run_audit(corpus)
     click.echo(f"Corpus: {corpus.label}\n  {corpus.root}\n")
