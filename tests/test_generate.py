@@ -8,7 +8,7 @@ import hashlib
 import pytest
 
 from spoken100.data import synth
-from spoken100.data.generate import MANIFEST, check_distinct, check_variants, generate_standin
+from spoken100.data.generate import MANIFEST, SIZES, check_distinct, check_variants, generate_standin
 from spoken100.data.layout import LANGUAGES
 from spoken100.data.speakers import voices
 
@@ -41,6 +41,27 @@ def test_resume_writes_the_same_bytes(two_speakers):
         clip.unlink()
     generate_standin(TWO, n_jobs=2, home=home, progress=False)
     assert _digests(root) == digests
+
+
+def test_resume_regenerates_damaged_clips(two_speakers, capsys):
+    """Issue 13 (9): a 0-byte, a truncated and a wrongly sized clip are not kept as "already there"."""
+    home, root, digests = two_speakers
+    assert (home / SIZES).is_file()
+    empty, cut, other = (root / "french_numbers" / "Ada" / "3.wav", root / "german_numbers" / "Anton" / "42.wav",
+                         root / "mandarin_numbers" / "Ada" / "99.wav")  # fmt: skip
+    empty.write_bytes(b"")
+    cut.write_bytes(cut.read_bytes()[: cut.stat().st_size // 3])
+    other.write_bytes(other.read_bytes()[:44] + bytes(100))  # same header, another size: only the record tells
+    generate_standin(TWO, n_jobs=2, home=home, progress=False)
+    assert _digests(root) == digests
+    message = capsys.readouterr().err
+    assert "regenerating 3 damaged clips" in message and f"{empty}: empty file (0 bytes)" in message
+
+    (home / SIZES).unlink()  # a stand-in from before the size record: the headers are checked
+    cut.write_bytes(cut.read_bytes()[: cut.stat().st_size // 3])
+    generate_standin(TWO, n_jobs=2, home=home, progress=False)
+    assert _digests(root) == digests and (home / SIZES).is_file()
+    assert f"{cut}: truncated: the header declares" in capsys.readouterr().err
 
 
 def test_fresh_run_writes_the_same_bytes(two_speakers, tmp_path):

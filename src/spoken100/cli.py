@@ -17,8 +17,22 @@ import click
 from spoken100.data import atomic
 
 
+def os_error_message(err: OSError) -> str:
+    """One line for a file-system fault: the path, then the problem (``/x/cache: Permission denied``)."""
+    where = " -> ".join(str(f) for f in (err.filename, err.filename2) if f is not None)
+    problem = err.strerror or str(err) or type(err).__name__
+    line = f"{where}: {problem}" if where else problem
+    if isinstance(err, PermissionError):
+        line += " (for the data home, SPOKEN100_HOME can point to a writable folder)"
+    return line
+
+
 class _Errors(click.Group):
-    """Turn the package's expected errors into ``Error: ...`` messages and exit code 1."""
+    """Turn the package's expected errors into ``Error: ...`` messages and exit code 1.
+
+    File-system faults (``OSError``: a missing or unreadable file, a read-only folder, a folder where
+    a file was expected) become one line naming the path and the problem, too.
+    """
 
     def invoke(self, ctx):
         from spoken100.book.profiles import ProfileError
@@ -31,6 +45,8 @@ class _Errors(click.Group):
             return super().invoke(ctx)
         except (CorpusError, FetchError, ProfileError, NotebookFailed, SynthesisError, ValueError) as err:
             raise click.ClickException(str(err)) from err
+        except OSError as err:
+            raise click.ClickException(os_error_message(err)) from err
 
 
 @click.group(cls=_Errors)
@@ -43,14 +59,21 @@ DATA_HELP = "'standin' (generated here), 'real' (fetched) or a folder in the Spo
 
 
 @main.command()
-@click.option("--zip", "archive", type=click.Path(path_type=Path), help="Use this local SpokeN-100.zip.")
+@click.option("--zip", "archive", type=click.Path(dir_okay=False, path_type=Path),
+              help="Use this local SpokeN-100.zip (it is only read).")  # fmt: skip
 @click.option("--url", default=None, help="Download from this address instead of Zenodo.")
-def fetch(archive: Path | None, url: str | None) -> None:
-    """Download the real SpokeN-100 from Zenodo (record 10810044) and unpack it safely."""
+@click.option("--force", is_flag=True,
+              help="Start over: forget the earlier download and its recorded checksum, download and unpack again.")  # fmt: skip
+def fetch(archive: Path | None, url: str | None, force: bool) -> None:
+    """Download the real SpokeN-100 from Zenodo (record 10810044) and unpack it safely.
+
+    A download that fails its checks is moved to <data home>/downloads/SpokeN-100.zip.failed; a
+    dropped connection resumes (the partial file is kept for the next run).
+    """
     from spoken100.data.fetch import ZENODO_URL
     from spoken100.data.fetch import fetch as do_fetch
 
-    root = do_fetch(url or ZENODO_URL, archive=archive)
+    root = do_fetch(url or ZENODO_URL, archive=archive, force=force, say=lambda line: click.echo(line, err=True))
     click.echo(f"SpokeN-100 is at {root}; build on it with: make book DATA=real")
 
 
@@ -66,39 +89,71 @@ def generate(n_speakers: int | None, jobs: int | None) -> None:
     click.echo(f"stand-in corpus at {root}")
 
 
+def _check_output_file(out: Path | None, example: str) -> None:
+    """Refuse an ``--out`` that is an existing folder before any work (writing would fail only at the end)."""
+    if out is not None and out.is_dir():
+        raise click.ClickException(f"{out}: is a folder; --out needs a file name (e.g. {out / example})")
+
+
+#: Rows of a problem listing printed in full; the rest are counted and written with --out.
+LISTING_ROWS = 200
+
+
+def _listing(table, out_option: str, out: Path | None) -> str:
+    """``table`` as text, cut at :data:`LISTING_ROWS` with a line saying what was left out and where it is.
+
+    Files that are there but wrong come first; the clips missing from the grid, often thousands, last.
+    """
+    table = table.sort_values("check", key=lambda check: check == "complete grid", kind="stable")
+    if len(table) <= LISTING_ROWS:
+        return table.to_string(index=False)
+    text = table.head(LISTING_ROWS).to_string(index=False)
+    where = f"the full table is in {out}" if out else f"write the full table with {out_option} FILE.csv"
+    return f"{text}\n... {len(table) - LISTING_ROWS:,} more rows left out ({len(table):,} in all); {where}"
+
+
 @main.command()
 @click.option("--data", default="standin", show_default=True, help=DATA_HELP)
 @click.option("--n-speakers", type=int, default=None)
 @click.option("--out", type=click.Path(path_type=Path), help="Write the index as CSV here.")
 def index(data: str, n_speakers: int | None, out: Path | None) -> None:
-    """Index a corpus: one row per clip with format facts and checksums."""
+    """Index a corpus: one row per clip with format facts and checksums; exit 1 if a file could not be indexed."""
     from spoken100.data.corpus import open_corpus
 
+    _check_output_file(out, "index.csv")
     corpus = open_corpus(data, n_speakers)
     if out:
         with atomic.atomic_path(out) as tmp:
             corpus.index.to_csv(tmp, index=False)
     click.echo(json.dumps(corpus.summary(), indent=2))
     for row in corpus.problems.itertuples():
-        click.echo(f"problem: {row.path}: {row.problem}", err=True)
+        click.echo(f"problem: {corpus.root / row.path}: {row.problem}", err=True)
+    if len(corpus.problems):
+        raise click.ClickException(f"{corpus.root}: {len(corpus.problems):,} files with problems (listed above)")
 
 
 @main.command()
 @click.option("--data", default="standin", show_default=True, help=DATA_HELP)
 @click.option("--n-speakers", type=int, default=None)
-def audit(data: str, n_speakers: int | None) -> None:
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Write every file with a problem (check, path, problem) as CSV here.")  # fmt: skip
+def audit(data: str, n_speakers: int | None, out: Path | None) -> None:
     """Audit a corpus (grid, formats, durations, silence, level, speakers); exit 1 if a check fails."""
     from spoken100.audit.checks import run_audit
     from spoken100.data.corpus import open_corpus
 
+    _check_output_file(out, "problems.csv")
     corpus = open_corpus(data, n_speakers)
     report = run_audit(corpus)
     click.echo(f"Corpus: {corpus.label}\n  {corpus.root}\n")
     click.echo(report.summary().to_string(index=False))
     issues = report.issues()
+    if out:
+        with atomic.atomic_path(out) as tmp:
+            issues.to_csv(tmp, index=False)
     if len(issues):
         click.echo("\nFiles with problems:")
-        click.echo(issues.to_string(index=False, max_rows=200))
+        click.echo(_listing(issues, "--out", out))
     if not report.passed:
         sys.exit(1)
 
@@ -129,14 +184,38 @@ def predict(model: Path, clip: Path, top: int, interpreter: str, normalize: bool
 @main.command(hidden=True)
 @click.option("--data", required=True)
 @click.option("--profile", "profile_path", type=click.Path(path_type=Path), required=True)
-@click.option("--out", type=click.Path(path_type=Path), required=True)
-def prepare(data: str, profile_path: Path, out: Path) -> None:
-    """Make sure the corpus exists and write its summary (only if it changed, for Make)."""
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--allow-problems", is_flag=True, help="Build on a corpus that fails the index checks (listed).")
+def prepare(data: str, profile_path: Path, out: Path, allow_problems: bool) -> None:
+    """Make sure the corpus exists and is usable, and write its summary (only if it changed, for Make).
+
+    The corpus must pass the audit's index checks (complete grid, no extra or duplicate clips,
+    every file readable, 44.1 kHz mono 16-bit, no clip under 50 ms); otherwise the build stops with
+    the list of problems, unless ``--allow-problems`` (``make book ALLOW_PROBLEMS=1``).
+    """
+    from spoken100.audit.checks import FAIL, index_checks, issue_table
     from spoken100.book.profiles import load_profile
     from spoken100.data.corpus import open_corpus
 
     profile = load_profile(profile_path)
     corpus = open_corpus(data, (profile.get("corpus") or {}).get("n_speakers"))
+    failed = [check for check in index_checks(corpus) if check.status == FAIL]
+    if failed:
+        lines = [f"  {c.name}: {c.detail}" for c in failed]
+        table = issue_table(failed)
+        table = table.sort_values("check", key=lambda check: check == "complete grid", kind="stable")
+        listing = table.head(20).to_string(index=False)
+        more = f"\n... and {len(table) - 20:,} more files" if len(table) > 20 else ""
+        message = (
+            f"{corpus.root}: the corpus is not usable for the {profile_path.stem} profile "
+            f"({len(corpus.index):,} of {corpus.expected_clips:,} expected clips indexed):\n" + "\n".join(lines)
+            + f"\n{listing}{more}\n"
+            f"Every problem: spoken100 audit --data {data} --out problems.csv. "
+            f"To build on this corpus anyway: make book DATA={data} ALLOW_PROBLEMS=1"
+        )  # fmt: skip
+        if not allow_problems:
+            raise click.ClickException(message)
+        click.echo(f"warning (ALLOW_PROBLEMS): {message}", err=True)
     summary = {**corpus.summary(), "timing": corpus.timing}
     changed = atomic.write_json(out, summary, if_changed=True)
     click.echo(f"corpus: {corpus.kind}, {len(corpus.index):,} clips ({'changed' if changed else 'unchanged'})")

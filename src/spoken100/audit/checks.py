@@ -15,6 +15,8 @@ from spoken100.acoustics.measure import MeasureParams, measure_corpus
 from spoken100.data.layout import SAMPLE_RATE, clip_path
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
+#: Peak level (dBFS) of a clip whose every sample is zero (:func:`measure_clip` floors the peak at 1e-10).
+SILENT_DBFS = -199.0
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,8 @@ class AuditThresholds:
     min/max_rms_dbfs: a plausible speech level.
     min_speaker_id_accuracy: nearest-centroid speaker identification accuracy that shows the
         voices are distinguishable (chance is 1 / number of speakers).
+    min_usable_s: a clip shorter than this (50 ms: shorter than any spoken syllable) holds no
+        number; it fails the audit, as does a silent clip (every sample zero).
     """
 
     sample_rate: int = SAMPLE_RATE
@@ -38,6 +42,7 @@ class AuditThresholds:
     min_rms_dbfs: float = -40.0
     max_rms_dbfs: float = -6.0
     min_speaker_id_accuracy: float = 0.5
+    min_usable_s: float = 0.05
 
 
 @dataclass
@@ -122,6 +127,19 @@ def _verdict(bad: pd.DataFrame, name: str, ok: str, problem: str, status_if_bad:
     return Check(name, status_if_bad, f"{len(bad)} {problem}", bad)
 
 
+def issue_table(checks: list[Check]) -> pd.DataFrame:
+    """Every offending file of ``checks`` with its check: columns check, path, problem."""
+    frames = [c.offenders.assign(check=c.name) for c in checks if len(c.offenders)]
+    if not frames:
+        return pd.DataFrame(columns=["check", "path", "problem"])
+    table = pd.concat(frames, ignore_index=True)
+    if "problem" not in table:
+        table["problem"] = ""
+    if "issue" in table:
+        table["problem"] = table["problem"].fillna(table["issue"])
+    return table[["check", "path", "problem"]].fillna("")
+
+
 @dataclass
 class AuditReport:
     """Everything the audit found: the checks, the measurements and the tables behind them."""
@@ -142,15 +160,45 @@ class AuditReport:
 
     def issues(self) -> pd.DataFrame:
         """Every offending file with its check, one table."""
-        frames = [c.offenders.assign(check=c.name) for c in self.checks if len(c.offenders)]
-        if not frames:
-            return pd.DataFrame(columns=["check", "path", "problem"])
-        table = pd.concat(frames, ignore_index=True)
-        if "problem" not in table:
-            table["problem"] = ""
-        if "issue" in table:
-            table["problem"] = table["problem"].fillna(table["issue"])
-        return table[["check", "path", "problem"]].fillna("")
+        return issue_table(self.checks)
+
+
+def index_checks(corpus, thresholds: AuditThresholds = AuditThresholds()) -> list[Check]:
+    """The checks that need only the index (no audio is read): grid, files, formats, length.
+
+    ``spoken100 prepare`` runs these before a build, so that a corpus the book cannot use stops
+    the build with the list of problems; :func:`run_audit` runs them first, then the rest.
+    """
+    t = thresholds
+    index = corpus.index
+    grid = grid_check(corpus)
+
+    def offenders(mask, problem: str) -> pd.DataFrame:
+        return index.loc[mask, ["path"]].assign(problem=problem)
+
+    missing = grid[grid.issue == "missing"]
+    too_short = index.duration_s < t.min_usable_s
+    return [
+        _verdict(missing, "complete grid",
+                 f"all {corpus.expected_clips:,} expected clips present "
+                 f"({len(corpus.languages)} languages x {len(corpus.speakers)} speakers x {len(corpus.numbers)} numbers)",
+                 f"of {corpus.expected_clips:,} expected clips missing"),
+        _verdict(grid[grid.issue == "extra"], "no extra files", "no clips outside the expected grid", "extra clips"),
+        _verdict(grid[grid.issue.isin(["duplicate key", "identical audio"])], "no duplicates",
+                 "no two files share a key or identical audio", "files duplicated"),
+        _verdict(corpus.problems, "readable, well-named files", "every file is a readable, well-named WAV",
+                 "files unreadable or misnamed"),
+        _verdict(offenders(index.sample_rate != t.sample_rate, f"sample rate is not {t.sample_rate} Hz"),
+                 "sample rate", f"all {t.sample_rate:,} Hz", "clips at another sample rate"),
+        _verdict(offenders(index.channels != t.channels, "not mono"), "channels", "all mono", "clips not mono"),
+        _verdict(offenders(index.subtype != t.subtype, f"not {t.subtype}"), "bit depth",
+                 f"all {t.subtype.replace('_', ' ')}", "clips with another sample format"),
+        _verdict(index.loc[too_short, ["path"]].assign(
+                     problem=[f"only {1000 * d:.1f} ms long (under {1000 * t.min_usable_s:.0f} ms)"
+                              for d in index.duration_s[too_short]]),
+                 "long enough", f"every clip at least {1000 * t.min_usable_s:.0f} ms long",
+                 f"clips shorter than {1000 * t.min_usable_s:.0f} ms"),
+    ]  # fmt: skip
 
 
 def run_audit(
@@ -162,6 +210,8 @@ def run_audit(
     """Run every check on ``corpus`` and return the report."""
     t = thresholds
     index = corpus.index
+    if index.empty:
+        raise ValueError(f"{corpus.root}: 0 clips to audit")
     grid = grid_check(corpus)
     measured, profiles = measure_corpus(corpus, params, progress=progress)
     clips = index.merge(measured, on="path", how="left")
@@ -169,22 +219,10 @@ def run_audit(
     def offenders(mask, problem: str) -> pd.DataFrame:
         return clips.loc[mask, ["path"]].assign(problem=problem)
 
-    missing = grid[grid.issue == "missing"]
     checks = [
-        _verdict(missing, "complete grid",
-                 f"all {corpus.expected_clips:,} expected clips present "
-                 f"({len(corpus.languages)} languages x {len(corpus.speakers)} speakers x {len(corpus.numbers)} numbers)",
-                 "expected clips missing"),
-        _verdict(grid[grid.issue == "extra"], "no extra files", "no clips outside the expected grid", "extra clips"),
-        _verdict(grid[grid.issue.isin(["duplicate key", "identical audio"])], "no duplicates",
-                 "no two files share a key or identical audio", "files duplicated"),
-        _verdict(corpus.problems, "readable, well-named files", "every file is a readable, well-named WAV",
-                 "files unreadable or misnamed"),
-        _verdict(offenders(clips.sample_rate != t.sample_rate, f"sample rate is not {t.sample_rate} Hz"),
-                 "sample rate", f"all {t.sample_rate:,} Hz", "clips at another sample rate"),
-        _verdict(offenders(clips.channels != t.channels, "not mono"), "channels", "all mono", "clips not mono"),
-        _verdict(offenders(clips.subtype != t.subtype, f"not {t.subtype}"), "bit depth",
-                 f"all {t.subtype.replace('_', ' ')}", "clips with another sample format"),
+        *index_checks(corpus, t),
+        _verdict(offenders(clips.peak_dbfs <= SILENT_DBFS, "silent (every sample is zero)"), "not silent",
+                 "no clip is silent", "silent clips"),
         _verdict(offenders((clips.duration_s < t.min_duration_s) | (clips.duration_s > t.max_duration_s),
                            "duration out of range"),
                  "durations", f"all within {t.min_duration_s}-{t.max_duration_s} s", "clips out of range", WARN),

@@ -1,11 +1,15 @@
 """Atomic file writes: write to a temporary file in the same folder, then rename.
 
-A crash or an interrupt never leaves a half-written artefact under the final name.
+A crash or an interrupt never leaves a half-written artefact under the final name. The file gets
+the permissions a plain ``open(target, "w")`` would give it (``0666`` less the umask), not the
+``0600`` of :func:`tempfile.mkstemp`, so that outputs stay readable by whoever the user shares
+them with.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import tempfile
@@ -14,13 +18,29 @@ from pathlib import Path
 from typing import Any
 
 
+def current_umask() -> int:
+    """The process's umask (read by setting it and putting it back: there is no other portable way)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``target``; rename it onto ``target`` on success."""
+    """Yield a temporary path next to ``target``; rename it onto ``target`` on success.
+
+    Raises :class:`IsADirectoryError` (naming ``target``) before anything is written when
+    ``target`` is an existing folder: renaming a file onto it would fail only at the end.
+    """
     target = Path(target)
+    if target.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder; give a file name", str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.part-", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
+    try:
+        os.fchmod(fd, 0o666 & ~current_umask())
+    finally:
+        os.close(fd)
     tmp_path = Path(tmp)
     try:
         yield tmp_path

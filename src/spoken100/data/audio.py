@@ -5,6 +5,9 @@ the same samples everywhere (``tests/test_layers.py`` fails when a module outsid
 reads audio itself):
 
 * :func:`clip_info` -- the header facts (``soundfile.info``), without reading the samples;
+* :func:`wav_truncation` -- whether a WAV file is shorter than its header says (a cut copy, a crash
+  mid-write): libsndfile then reads the frames that are there without complaint;
+* :func:`wav_damage` -- the same and more, from the header alone: empty, not a WAV file, truncated;
 * :func:`read_mono` -- the samples at the file's own rate, channels averaged;
 * :func:`load_clip` -- mono at a given rate as the paper's ``librosa.load(path, sr=...)`` reads a
   WAV file (soundfile, float32, channels averaged, librosa's default ``soxr_hq`` resampler; the same
@@ -38,6 +41,47 @@ def encode_wav(samples: np.ndarray, sr: int = SAMPLE_RATE) -> bytes:
 def clip_info(path: str | Path) -> sf._SoundFileInfo:
     """The file's header (frames, sample rate, channels, format, subtype); raises if it is not audio."""
     return sf.info(str(path))
+
+
+def wav_truncation(path: str | Path) -> str | None:
+    """What is missing from a truncated WAV file, or ``None`` when it is complete (or not a RIFF WAV).
+
+    Compares the size the ``data`` chunk declares with the bytes the file holds after it. A size of
+    0 or 0xFFFFFFFF (a stream whose writer could not go back to fill it in) is not judged.
+    """
+    path = Path(path)
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return None
+        position = 12
+        while position + 8 <= size:
+            fh.seek(position)
+            chunk = fh.read(8)
+            name, declared = chunk[:4], int.from_bytes(chunk[4:8], "little")
+            if name == b"data":
+                if declared in (0, 0xFFFFFFFF):
+                    return None
+                held = size - position - 8
+                if held < declared:
+                    return (f"truncated: the header declares {declared:,} bytes of audio, the file holds "
+                            f"{held:,} ({held / declared:.0%})")  # fmt: skip
+                return None
+            position += 8 + declared + (declared & 1)
+    return "truncated: the file ends before its audio data (no complete 'data' chunk)"
+
+
+def wav_damage(path: str | Path) -> str | None:
+    """What is wrong with a WAV file, judged from its size and header only (no samples read), or ``None``."""
+    path = Path(path)
+    if path.stat().st_size == 0:
+        return "empty file (0 bytes)"
+    with open(path, "rb") as fh:
+        head = fh.read(12)
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return "not a WAV file (no RIFF/WAVE header)"
+    return wav_truncation(path)
 
 
 def read_mono(path: str | Path, dtype: str = "float64") -> tuple[np.ndarray, int]:

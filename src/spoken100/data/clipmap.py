@@ -127,7 +127,7 @@ def map_clips(
                 bar.update(len(rows))
 
     if not paths:
-        return pd.DataFrame({"path": []}), {}
+        return pd.DataFrame({"path": pd.Series([], dtype=object)}), {}
     names = list(results[0])
     merged = {n: np.concatenate([r[n] for r in results]) for n in names}
     table = pd.DataFrame({"path": paths})

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from spoken100.data.generate import LAYOUT_DIR, MANIFEST, TIMING, generate_standin
-from spoken100.data.index import build_index, index_digest
+from spoken100.data.index import build_index, describe_problems, index_digest
 from spoken100.data.layout import LANGUAGES, NUMBERS, find_layout_root
 from spoken100.data.paths import data_home
 from spoken100.data.speakers import real_speakers, select_speakers, standin_voices
@@ -93,6 +93,20 @@ def _standin_home_of(root: Path) -> Path | None:
     return root.parent if (root.parent / MANIFEST).is_file() else None
 
 
+def _no_clips_message(root: Path, problems: pd.DataFrame, chosen: list[str] | None, found: list[str]) -> str:
+    """Why a corpus has no usable clip: what was found instead (``0 clips: 27 files: not a .wav file``)."""
+    if chosen is not None and found:
+        shown = ", ".join(found[:8]) + (", ..." if len(found) > 8 else "")
+        return (
+            f"{root}: 0 clips of the {len(chosen)} chosen speakers ({', '.join(chosen[:8])}"
+            f"{', ...' if len(chosen) > 8 else ''}); the folder holds clips of {len(found)} other speakers "
+            f"({shown}); use all speakers (no --n-speakers) or a folder with the chosen ones"
+        )
+    if len(problems):
+        return f"{root}: 0 clips: {describe_problems(problems)} (`spoken100 index --data {root}` lists every file)"
+    return f"{root}: 0 clips: the language folders hold no <Speaker>/<number>.wav files"
+
+
 def open_corpus(data: str | Path = STANDIN, n_speakers: int | None = None, progress: bool = True) -> Corpus:
     """Open a corpus by name or path, generating the stand-in when needed.
 
@@ -134,12 +148,15 @@ def open_corpus(data: str | Path = STANDIN, n_speakers: int | None = None, progr
     text_of = spoken_text if kind == STANDIN else written_text
     index, problems = build_index(root, _gender_lookup(table), text_of, progress=progress)
     subset = len(chosen) < len(table)
+    found_speakers = sorted(set(index.speaker))
     if subset:
         keep = index.speaker.isin(chosen)
         index = index[keep].reset_index(drop=True)
         problems = problems[
             problems.path.map(lambda p: len(p.split("/")) < 2 or p.split("/")[1] in chosen)
         ].reset_index(drop=True)
+    if index.empty:
+        raise CorpusError(_no_clips_message(root, problems, chosen if subset else None, found_speakers))
     strangers = sorted(set(index.speaker) - set(table.speaker))
     if strangers:
         notes = pd.DataFrame(

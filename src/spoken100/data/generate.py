@@ -1,7 +1,8 @@
 """Generate the espeak-ng stand-in corpus in the SpokeN-100 layout.
 
-Parallel over cores, resumable (clips already on disk are kept), atomic (each clip is written
-to a temporary file and renamed), deterministic (the same settings give the same bytes), and
+Parallel over cores, resumable (clips already on disk are kept once they are verified: a clip
+that is empty, not a WAV file, truncated, or of another size than it was written with, e.g. after
+a power loss, is generated again), atomic (each clip is written to a temporary file and renamed), deterministic (the same settings give the same bytes), and
 keyed: the output folder's name is a hash of everything that shapes the audio, so a change of
 voices, texts, trimming or espeak-ng version generates a new folder instead of mixing clips.
 
@@ -17,6 +18,7 @@ import json
 import multiprocessing
 import os
 import platform
+import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -24,7 +26,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from spoken100.data import atomic
-from spoken100.data.audio import encode_wav
+from spoken100.data.audio import encode_wav, wav_damage
 from spoken100.data.codehash import code_fingerprint
 from spoken100.data.layout import LANGUAGES, NUMBERS, SAMPLE_RATE, clip_path
 from spoken100.data.paths import data_home
@@ -42,6 +44,8 @@ from spoken100.data.texts import spoken_text
 
 MANIFEST = "generation.json"
 TIMING = "generation-timing.json"
+#: Size in bytes of every clip as verified complete: later runs compare sizes instead of reading headers.
+SIZES = "clip-sizes.json"
 LAYOUT_DIR = "SpokeN-100"
 
 
@@ -145,6 +149,39 @@ def check_distinct(root: Path, speakers: list[str], known: dict[tuple[str, str],
                 seen[digest] = speaker
 
 
+def _clip_damage(path: Path, size: int, expected: int | None) -> str | None:
+    """Why a clip on disk cannot be kept, or ``None``: its size against the record, else its header."""
+    if size == 0:
+        return "empty file (0 bytes)"
+    if expected is not None:
+        return None if size == expected else f"{size:,} bytes, not the {expected:,} it was written with"
+    return wav_damage(path)
+
+
+def _read_sizes(path: Path) -> dict[str, int]:
+    try:
+        sizes = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}  # absent or unreadable: every clip's header is checked instead
+    return {str(k): int(v) for k, v in sizes.items()} if isinstance(sizes, dict) else {}
+
+
+def _record_sizes(path: Path, known: dict[str, int], root: Path, selected: list[Voice]) -> None:
+    """Record the size of every (now verified) clip of ``selected``; skipped if the folder is read-only."""
+    sizes = dict(known)
+    for voice in selected:
+        for language in LANGUAGES:
+            folder = clip_path(root, language, voice.speaker, 0).parent
+            for entry in os.scandir(folder):
+                if entry.name.endswith(".wav") and not entry.name.startswith("."):  # not a temporary file
+                    sizes[f"{language}_numbers/{voice.speaker}/{entry.name}"] = entry.stat().st_size
+    if sizes != known:
+        try:
+            atomic.write_json(path, sizes, if_changed=True)
+        except OSError:
+            pass  # only an optimisation: the next run checks the headers again
+
+
 def generate_standin(
     speakers: list[str] | None = None,
     n_jobs: int | None = None,
@@ -163,16 +200,33 @@ def generate_standin(
     root = home / LAYOUT_DIR
     selected = voices(speakers)
     names = [v.speaker for v in selected]
-    todo = []
+    sizes_file = home / SIZES
+    known_sizes = _read_sizes(sizes_file)
+    todo, damaged = [], {}
     for voice in selected:
         for language in LANGUAGES:
             folder = clip_path(root, language, voice.speaker, 0).parent
-            present = {entry.name for entry in os.scandir(folder)} if folder.is_dir() else set()
-            missing = [n for n in NUMBERS if clip_path(root, language, voice.speaker, n).name not in present]
+            present = {entry.name: entry.stat().st_size for entry in os.scandir(folder)} if folder.is_dir() else {}
+            missing = []
+            for number in NUMBERS:
+                path = clip_path(root, language, voice.speaker, number)
+                if path.name not in present:
+                    missing.append(number)
+                    continue
+                relpath = path.relative_to(root).as_posix()
+                problem = _clip_damage(path, present[path.name], known_sizes.get(relpath))
+                if problem:
+                    damaged[relpath] = problem
+                    missing.append(number)
             if missing:
                 todo.append((root, voice, language, missing, trim))
+    if damaged:
+        first = ", ".join(f"{root / p}: {why}" for p, why in list(damaged.items())[:3])
+        print(f"regenerating {len(damaged):,} damaged clips ({first}{', ...' if len(damaged) > 3 else ''})",
+              file=sys.stderr, flush=True)  # fmt: skip
     manifest = home / MANIFEST
     if not todo and manifest.is_file():
+        _record_sizes(sizes_file, known_sizes, root, selected)
         return root
 
     start = time.perf_counter()
@@ -190,6 +244,7 @@ def generate_standin(
     existing = json.loads(manifest.read_text()) if manifest.is_file() else {}
     generated = sorted(set(existing.get("speakers", [])) | set(names))
     atomic.write_json(manifest, {**settings, "key": generation_key(settings), "speakers": generated})
+    _record_sizes(sizes_file, known_sizes, root, selected)
     atomic.write_json(
         home / TIMING,
         {"clips_generated": n_clips, "elapsed_s": round(elapsed, 2), "n_jobs": jobs,

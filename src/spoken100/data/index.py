@@ -4,13 +4,16 @@ Columns: path (relative to the layout root), language, speaker, gender, number, 
 duration_s, sample_rate, channels, subtype, frames, size, sha256.
 
 Indexing reads every header and hashes every file; rows are cached by (path, size, mtime) so a
-rerun over an unchanged folder touches no audio. Files that cannot be indexed (bad names, empty or
-unreadable audio, unknown folders) are returned as problems instead of stopping the scan.
+rerun over an unchanged folder touches no audio. Files that cannot be indexed (bad names, empty,
+truncated or unreadable audio, broken links, folders that cannot be listed, unknown folders) are
+returned as problems instead of stopping the scan.
 """
 
 from __future__ import annotations
 
+import collections
 import hashlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +21,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from spoken100.data import atomic
-from spoken100.data.audio import clip_info
+from spoken100.data.audio import clip_info, wav_truncation
 from spoken100.data.layout import AUDIO_SUFFIX, language_of_folder
 from spoken100.data.paths import cache_dir
 
@@ -44,6 +47,21 @@ def _cache_file(root: Path) -> Path:
     return cache_dir("index") / f"{key}.csv"
 
 
+def _listing(folder: Path) -> list[Path] | str:
+    """The entries of ``folder`` (sorted, hidden ones left out), or why it cannot be listed."""
+    try:
+        return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    except OSError as err:
+        return f"cannot list the folder ({err.strerror or type(err).__name__})"
+
+
+def _unreadable(path: Path, err: OSError) -> str:
+    """The problem to report for a file that cannot even be looked at."""
+    if path.is_symlink() and not path.exists():
+        return f"broken symbolic link (its target {os.readlink(path)} does not exist)"
+    return f"cannot read the file ({err.strerror or type(err).__name__})"
+
+
 def scan_layout(root: Path) -> tuple[list[tuple[Path, str, str, int]], list[tuple[str, str]]]:
     """Walk the layout: (file, language, speaker, number) for well-named clips, and problems."""
     root = Path(root)
@@ -53,23 +71,24 @@ def scan_layout(root: Path) -> tuple[list[tuple[Path, str, str, int]], list[tupl
     def rel(p: Path) -> str:
         return p.relative_to(root).as_posix()
 
-    for top in sorted(root.iterdir()):
-        if top.name.startswith("."):
-            continue
+    def listing(folder: Path) -> list[Path]:
+        entries = _listing(folder)
+        if isinstance(entries, str):
+            problems.append((rel(folder) if folder != root else ".", entries))
+            return []
+        return entries
+
+    for top in listing(root):
         language = language_of_folder(top.name) if top.is_dir() else None
         if language is None:
             kind = "folder" if top.is_dir() else "file"
             problems.append((rel(top), f"unknown language {kind} (expected <language>_numbers)"))
             continue
-        for speaker_dir in sorted(top.iterdir()):
-            if speaker_dir.name.startswith("."):
-                continue
+        for speaker_dir in listing(top):
             if not speaker_dir.is_dir():
                 problems.append((rel(speaker_dir), "file outside a speaker folder"))
                 continue
-            for item in sorted(speaker_dir.iterdir()):
-                if item.name.startswith("."):
-                    continue
+            for item in listing(speaker_dir):
                 if item.is_dir():
                     problems.append((rel(item), "unexpected sub-folder in a speaker folder"))
                 elif item.suffix.lower() != AUDIO_SUFFIX:
@@ -83,22 +102,42 @@ def scan_layout(root: Path) -> tuple[list[tuple[Path, str, str, int]], list[tupl
     return clips, problems
 
 
+def describe_problems(problems: pd.DataFrame | list[tuple[str, str]], limit: int = 4) -> str:
+    """The problems counted by kind, most common first: ``"27 files: not a .wav file; 2 files: empty file"``."""
+    kinds = [p for _, p in problems] if isinstance(problems, list) else list(problems["problem"])
+    counts = collections.Counter(k.split(" (")[0].split(":")[0] for k in kinds)
+    parts = [f"{n:,} {'file' if n == 1 else 'files'}: {kind}" for kind, n in counts.most_common(limit)]
+    if len(counts) > limit:
+        parts.append(f"{sum(n for _, n in counts.most_common()[limit:]):,} files with other problems")
+    return "; ".join(parts)
+
+
 def _audio_facts(path: Path) -> dict | str:
     """Header facts and checksum of one file, or the reason it cannot be read."""
-    if path.stat().st_size == 0:
-        return "empty file"
+    try:
+        if path.stat().st_size == 0:
+            return "empty file"
+        truncated = wav_truncation(path)
+    except OSError as err:
+        return _unreadable(path, err)
+    if truncated:
+        return truncated
     try:
         info = clip_info(path)
     except Exception as err:  # soundfile raises LibsndfileError/RuntimeError variants
         return f"unreadable audio ({str(err).strip() or type(err).__name__})"
     if info.frames == 0:
         return "no audio frames"
+    try:
+        digest = sha256_file(path)
+    except OSError as err:
+        return _unreadable(path, err)
     return {
         "sample_rate": int(info.samplerate),
         "channels": int(info.channels),
         "subtype": str(info.subtype),
         "frames": int(info.frames),
-        "sha256": sha256_file(path),
+        "sha256": digest,
     }
 
 
@@ -127,7 +166,11 @@ def build_index(
     rows, fresh = [], []
     for path, language, speaker, number in tqdm(clips, desc="Indexing clips", unit="clip", disable=not progress):
         relpath = path.relative_to(root).as_posix()
-        stat = path.stat()
+        try:
+            stat = path.stat()
+        except OSError as err:
+            problems.append((relpath, _unreadable(path, err)))
+            continue
         hit = cached.get(relpath)
         if hit is not None and hit["size"] == str(stat.st_size) and hit["mtime_ns"] == str(stat.st_mtime_ns):
             facts = {k: hit[k] for k in _AUDIO_COLUMNS}

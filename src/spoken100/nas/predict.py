@@ -16,7 +16,7 @@ interpreter with its reference kernels.
 
 **Bad input** is reported, never silently used (:func:`load_clip_for_model`):
 
-* a missing, empty, silent, corrupt or non-audio file raises :class:`ClipError` naming the file;
+* a missing, empty, truncated, silent, corrupt or non-audio file raises :class:`ClipError` naming the file;
 * more than one channel is averaged to mono (what the paper's loader does), with a note;
 * a sample rate other than 44.1 kHz is resampled to 44.1 kHz (what the paper's loader does), with
   a note; below 8 kHz the clip is refused, as too little of the speech band is left;
@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from spoken100.data.audio import clip_info, load_clip, peak_normalize, resample_to_length
+from spoken100.data.audio import clip_info, load_clip, peak_normalize, resample_to_length, wav_truncation
 from spoken100.data.layout import LANGUAGES, SAMPLE_RATE
 from spoken100.data.tasks import N_SAMPLES, TASK_OF_CLASSES
 from spoken100.nas import tflite
@@ -84,6 +84,9 @@ def load_clip_for_model(path: str | Path, n_samples: int = N_SAMPLES) -> tuple[n
                         f"like the corpus's (mono, {SAMPLE_RATE:,} Hz)") from err  # fmt: skip
     if info.frames <= 0 or info.samplerate <= 0:
         raise ClipError(f"{path}: the file holds no audio samples")
+    truncated = wav_truncation(path)
+    if truncated:
+        raise ClipError(f"{path}: {truncated}; the clip was cut short (an interrupted copy or download?)")
     notes = []
     if info.samplerate < MIN_SAMPLE_RATE:
         raise ClipError(f"{path}: sample rate {info.samplerate:,} Hz is too low to resample safely (at least "
@@ -269,9 +272,14 @@ def model_metadata(model_path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as err:
+        metadata = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ModelError(f"{path}: not valid JSON ({err})") from err
+    if not isinstance(metadata, dict):
+        raise ModelError(
+            f'{path}: a JSON {type(metadata).__name__}, not an object; expected e.g. {{"peak_normalize": true}}'
+        )
+    return metadata
 
 
 def predict_file(
@@ -288,10 +296,11 @@ def predict_file(
 
     Raises :class:`ModelError` or :class:`ClipError` (both ``ValueError``) for unusable input.
     """
+    metadata = model_metadata(model_path) if normalize is None else {}  # first: a bad side file fails at once
     info = check_model(model_path)
     waveform, notes = load_clip_for_model(clip_path, n_samples=int(np.prod(info.input["shape"][1:])))
     if normalize is None:
-        normalize = bool(model_metadata(model_path).get("peak_normalize", False))
+        normalize = bool(metadata.get("peak_normalize", False))
     if normalize:
         waveform = peak_normalize(waveform[None])[0]
     bounds = input_range(info)

@@ -391,11 +391,21 @@ class TFLMError(RuntimeError):
     """The TFLite Micro interpreter failed (in the isolated worker: it crashed or aborted)."""
 
 
+def worker_command(module: str = "spoken100.nas._tflm_worker") -> list[str]:
+    """The command that starts a worker module in a child Python, safe from the current folder.
+
+    ``python -m`` puts the current folder first on the import path, so a user's ``inspect.py`` or
+    ``numpy.py`` there would be imported instead of the library's. ``-P`` (Python 3.11+) leaves
+    it out; ``PYTHONPATH`` and the installed packages still apply, unlike with ``-I``.
+    """
+    return [sys.executable, "-P", "-m", module]
+
+
 def _run_worker(model_bytes: bytes, x: np.ndarray, arena_size: int, timeout: float) -> tuple[np.ndarray, str]:
     buffer = io.BytesIO()
     np.savez(buffer, model=np.frombuffer(bytes(model_bytes), dtype=np.uint8), x=x, arena_size=np.int64(arena_size))
     proc = subprocess.run(
-        [sys.executable, "-m", "spoken100.nas._tflm_worker"],
+        worker_command(),
         input=buffer.getvalue(),
         capture_output=True,
         timeout=timeout,
