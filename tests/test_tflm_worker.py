@@ -30,12 +30,20 @@ def test_the_worker_command_keeps_the_current_folder_off_the_import_path_but_hon
     probe = tmp_path / "lib"
     probe.mkdir()
     (probe / "probe_worker.py").write_text("import inspect, numpy\nprint(inspect.__file__)\n")
+    # an empty entry (here the trailing one when PYTHONPATH was unset) means the current folder
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(probe), os.environ.get("PYTHONPATH", "")])}
-    isolated = subprocess.run(tflite.worker_command("probe_worker"), capture_output=True, text=True, env=env)
+    isolated = subprocess.run(tflite.worker_command("probe_worker"), capture_output=True, text=True,
+                              env=tflite.worker_environment(env))  # fmt: skip
     assert isolated.returncode == 0, isolated.stderr
     assert Path(isolated.stdout.strip()).parent != hostile_cwd and "SHADOWED" not in isolated.stderr
     plain = subprocess.run([sys.executable, "-m", "probe_worker"], capture_output=True, text=True, env=env)
     assert "SHADOWED" in plain.stderr  # the command the worker was started with before
+
+
+def test_the_worker_environment_drops_empty_pythonpath_entries():
+    env = tflite.worker_environment({"PYTHONPATH": os.pathsep.join(["", "/lib", "", "/other", ""]), "HOME": "/h"})
+    assert env["PYTHONPATH"] == os.pathsep.join(["/lib", "/other"]) and env["HOME"] == "/h"
+    assert "PYTHONPATH" not in tflite.worker_environment({"PYTHONPATH": os.pathsep})
 
 
 def test_the_worker_runs_a_model_from_a_hostile_folder(hostile_cwd):

@@ -401,6 +401,20 @@ def worker_command(module: str = "spoken100.nas._tflm_worker") -> list[str]:
     return [sys.executable, "-P", "-m", module]
 
 
+def worker_environment(base: dict[str, str] | None = None) -> dict[str, str]:
+    """The worker's environment: ``base`` (default: this process's) with quiet TensorFlow logs and
+    without empty ``PYTHONPATH`` entries, each of which would put the current folder back on the
+    import path that ``-P`` keeps it off (``PYTHONPATH=/some/lib:`` ends in one)."""
+    env = {**(os.environ if base is None else base), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    if "PYTHONPATH" in env:
+        kept = [entry for entry in env["PYTHONPATH"].split(os.pathsep) if entry]
+        if kept:
+            env["PYTHONPATH"] = os.pathsep.join(kept)
+        else:
+            del env["PYTHONPATH"]
+    return env
+
+
 def _run_worker(model_bytes: bytes, x: np.ndarray, arena_size: int, timeout: float) -> tuple[np.ndarray, str]:
     buffer = io.BytesIO()
     np.savez(buffer, model=np.frombuffer(bytes(model_bytes), dtype=np.uint8), x=x, arena_size=np.int64(arena_size))
@@ -409,7 +423,7 @@ def _run_worker(model_bytes: bytes, x: np.ndarray, arena_size: int, timeout: flo
         input=buffer.getvalue(),
         capture_output=True,
         timeout=timeout,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        env=worker_environment(),
     )
     stderr = proc.stderr.decode("utf-8", errors="replace")
     if proc.returncode != 0:
