@@ -31,7 +31,7 @@ SETTINGS = ("n_folds", "n_val_speakers", "max_batches", "model_options", "seed",
 def commit() -> str:
     """The checkout's commit, ``+dirty`` when the source tree has uncommitted changes."""
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=ROOT, capture_output=True,
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "src"], cwd=ROOT, capture_output=True,
                            text=True).stdout.strip()  # fmt: skip
     return (head or "unknown") + ("+dirty" if dirty else "")
 

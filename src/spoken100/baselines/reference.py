@@ -106,6 +106,7 @@ def run_record(result: RunResult, *, corpus, profile: str, commit: str, machine:
         "commit": commit,
         "machine": machine,
         "device": result.device,
+        "threads": result.extra.get("threads"),  # torch threads of the run itself (machine: of the caller)
         "seconds": result.seconds,
         ("gpu_hours" if result.device.startswith("cuda") else "cpu_hours"): hours,
         "spec": json.loads(json.dumps(asdict(spec), default=str)),
