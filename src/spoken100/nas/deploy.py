@@ -63,7 +63,7 @@ from spoken100.data.splits import corpus_folds
 from spoken100.nas import costs as cost_model
 from spoken100.nas import search as nas_search  # module attribute: tests replace its functions
 from spoken100.nas import tflite
-from spoken100.nas.costs import Costs, count_macs, estimate_costs, fits
+from spoken100.nas.costs import Costs, count_macs, estimate_costs, fits, mac_classes
 from spoken100.nas.published import PUBLISHED_NAMES, published_keras_model
 from spoken100.nas.tflite import INT8_OP_SUPPORT, model_ops
 
@@ -498,9 +498,11 @@ class Deployment:
             "ram_fraction": c.ram_bytes / cost_model.RAM_LIMIT_BYTES,
             "fits": self.fits,
             "macs": c.macs,
+            "macs_frontend": c.mac_classes.frontend,
             "latency_ms_low": 1e3 * c.latency_s.low,
             "latency_ms": 1e3 * c.latency_s.central,
             "latency_ms_high": 1e3 * c.latency_s.high,
+            "latency_ms_frontend": 1e3 * c.frontend_latency_s.central,
             "energy_mj_low": c.energy_mj.low,
             "energy_mj": c.energy_mj.central,
             "energy_mj_high": c.energy_mj.high,
@@ -598,7 +600,7 @@ def deployment_report(
     start = time.perf_counter()
     arena = tflite.arena_report(model_bytes, isolated=isolated)
     n_samples = int(keras_model.input_shape[-1])
-    c = estimate_costs(model_bytes, arena["total"], count_macs(keras_model)["total"], n_samples=n_samples)
+    c = estimate_costs(model_bytes, arena["total"], mac_classes(keras_model), n_samples=n_samples)
     seconds["costs"] = time.perf_counter() - start
     return Deployment(
         name=name,

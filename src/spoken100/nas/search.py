@@ -103,13 +103,14 @@ from spoken100.nas.costs import (
     RAM_LIMIT_BYTES,
     RAM_OVERHEAD_BYTES,
     candidate_fitness,
-    count_macs,
     estimate_costs,
     estimate_latency,
     fits,
     layer_macs,
+    mac_classes,
 )
 from spoken100.nas.genome import DEFAULT_SPACE, Genome, crossover, mutate, random_genome, validate
+from spoken100.nas.macs import genome_macs
 from spoken100.nas.published import published_architecture
 from spoken100.nas.train import (
     LAB_SCHEDULE,
@@ -129,8 +130,8 @@ ROLE_VARIANTS = {"most accurate": "accurate", "fastest": "fastest", "fittest": "
 #: Columns of every candidate record (one row of :attr:`SearchResult.candidates`).
 RECORD_COLUMNS = (
     "genome_id", "generation", "description", "genome", "val_accuracy", "val_accuracy_int8", "train_accuracy",
-    "n_params", "model_bytes", "flash_bytes", "arena_bytes", "ram_bytes", "macs", "latency_ms", "latency_ms_low",
-    "latency_ms_high", "energy_mj", "energy_mj_low", "energy_mj_high", "fitness", "feasible", "stage", "reason",
+    "n_params", "model_bytes", "flash_bytes", "arena_bytes", "ram_bytes", "macs", "macs_frontend", "macs_depthwise",
+    "latency_ms", "latency_ms_low", "latency_ms_high", "latency_ms_frontend", "energy_mj", "energy_mj_low", "energy_mj_high", "fitness", "feasible", "stage", "reason",
     "train_seconds", "eval_seconds",
 )  # fmt: skip
 
@@ -449,12 +450,14 @@ def evaluate_genome(genome: Genome, payload: dict[str, Any], config: SearchConfi
         configure_tensorflow(config.threads)
         model = fresh_model(genome, config.seed)
         record["n_params"] = int(sum(r.params for r in layer_macs(model) if r.stage != "frontend"))
-        macs = count_macs(model)["total"]
+        classes = mac_classes(model)
+        macs = classes.total
+        record.update(macs_frontend=classes.frontend, macs_depthwise=classes.depthwise)
         floor = activation_floor_bytes(model)
         floor += AUDIO_BYTES_PER_SAMPLE * genome.preprocessing.n_samples + RAM_OVERHEAD_BYTES
         del model
         if config.max_latency_ms is not None:
-            latency_ms = 1e3 * estimate_latency(macs).central
+            latency_ms = 1e3 * estimate_latency(classes).central
             if latency_ms > config.max_latency_ms:
                 record.update(stage="latency", macs=macs, latency_ms=latency_ms,
                               reason=f"over the latency budget: {latency_ms:.1f} ms > {config.max_latency_ms:.1f} ms "
@@ -494,11 +497,12 @@ def evaluate_genome(genome: Genome, payload: dict[str, Any], config: SearchConfi
         if val_rows is not None:
             record["val_accuracy_int8"] = float(np.mean(np.asarray(outputs).argmax(axis=1) == y[val_rows]))
         stage = "costs"
-        costs = estimate_costs(model_bytes, arena, macs, n_samples=genome.preprocessing.n_samples)
+        costs = estimate_costs(model_bytes, arena, classes, n_samples=genome.preprocessing.n_samples)
         record.update(
             model_bytes=costs.model_bytes, flash_bytes=costs.flash_bytes, arena_bytes=costs.arena_bytes,
             ram_bytes=costs.ram_bytes, macs=costs.macs, latency_ms=1e3 * costs.latency_s.central,
             latency_ms_low=1e3 * costs.latency_s.low, latency_ms_high=1e3 * costs.latency_s.high,
+            latency_ms_frontend=1e3 * costs.frontend_latency_s.central,
             energy_mj=costs.energy_mj.central, energy_mj_low=costs.energy_mj.low, energy_mj_high=costs.energy_mj.high,
             fitness=candidate_fitness(trained.val_accuracy, costs),
         )  # fmt: skip
@@ -752,16 +756,16 @@ _LATENCY_CACHE: dict[str, float] = {}
 
 
 def estimated_latency_ms(genome: Genome, threads: int | None = 1) -> float:
-    """The central latency estimate of ``genome`` (ms) from its MAC count: builds it, trains nothing.
+    """The central latency estimate of ``genome`` (ms) from its MACs per class: builds nothing, trains nothing.
 
-    threads: as :func:`published_latency_ms` (TensorFlow's threads are fixed before the first build).
+    The MACs come from the genome alone (:func:`spoken100.nas.macs.genome_macs`, checked against the
+    Keras count by the tests), so no TensorFlow is needed. threads: kept for callers; unused.
     """
     key = genome.genome_id()
     if key not in _LATENCY_CACHE:
-        configure_tensorflow(threads)
         try:
-            macs = count_macs(fresh_model(genome, 0))["total"]
-            _LATENCY_CACHE[key] = 1e3 * estimate_latency(macs).central
+            validate(genome, space=None)
+            _LATENCY_CACHE[key] = 1e3 * estimate_latency(genome_macs(genome)).central
         except Exception:  # noqa: BLE001 -- a genome that does not build is judged by evaluate_genome
             _LATENCY_CACHE[key] = 0.0
     return _LATENCY_CACHE[key]
