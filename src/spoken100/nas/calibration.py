@@ -252,6 +252,16 @@ def estimate_ms(macs: MacClasses, clock_key: str, cycles: CyclesPerMac | None = 
     return cycles.latency_s(macs, clock_hz(clock_key)) * 1e3
 
 
+def paper_fittest_estimate(task: str = "number", cal: Calibration | None = None) -> Band:
+    """The calibrated latency estimate (ms) of the paper's fittest architecture for ``task`` on the board.
+
+    From the architecture's MACs per class alone (no training). For the number task it is the
+    architecture the paper's ≈368 ms is attributed to -- the anchor the front end is fitted on.
+    """
+    macs = genome_macs(published_architecture("fittest", TASK_CLASSES[task]))
+    return estimate_ms(macs, "nrf52840_clock_mhz", (cal or board_calibration()).cycles)
+
+
 def calibration_table(cal: Calibration | None = None) -> pd.DataFrame:
     """The residuals: one row per anchor with its source, the measurement and the estimate.
 
@@ -339,5 +349,6 @@ __all__ = [
     "ds_cnn_macs",
     "estimate_ms",
     "latency_breakdown",
+    "paper_fittest_estimate",
     "paper_fittest_macs",
 ]

@@ -63,6 +63,7 @@ from spoken100.data.splits import corpus_folds
 from spoken100.nas import costs as cost_model
 from spoken100.nas import search as nas_search  # module attribute: tests replace its functions
 from spoken100.nas import tflite
+from spoken100.nas.calibration import paper_fittest_estimate
 from spoken100.nas.costs import Costs, count_macs, estimate_costs, fits, mac_classes
 from spoken100.nas.published import PUBLISHED_NAMES, published_keras_model
 from spoken100.nas.tflite import INT8_OP_SUPPORT, model_ops
@@ -725,10 +726,12 @@ def deployment_table(deployments: Sequence[Deployment], readable: bool = True) -
         "flash KiB": raw.flash_bytes / kib,
         "RAM KiB": raw.ram_bytes / kib,
         "fits": raw.fits.map({True: "yes", False: "no"}),
-        "latency ms (estimate)": [f"{c:.0f} ({lo:.0f}-{hi:.0f})" for lo, c, hi in
+        "est. latency ms, central (band low–high)": [f"{c:.0f} ({lo:.0f}–{hi:.0f})" for lo, c, hi in
                                   zip(raw.latency_ms_low, raw.latency_ms, raw.latency_ms_high, strict=True)],
-        "energy mJ (estimate)": [f"{c:.2f} ({lo:.2f}-{hi:.2f})" for lo, c, hi in
+        "est. energy mJ, central (band low–high)": [f"{c:.2f} ({lo:.2f}–{hi:.2f})" for lo, c, hi in
                                  zip(raw.energy_mj_low, raw.energy_mj, raw.energy_mj_high, strict=True)],
+        "front end % of MACs": 100 * raw.macs_frontend / raw.macs,
+        "front end % of est. latency (central)": 100 * raw.latency_ms_frontend / raw.latency_ms,
     })  # fmt: skip
 
 
@@ -846,7 +849,12 @@ def findings(deployments: Sequence[Deployment], divergences: dict[str, Any] | No
         "max_ram_pct": float(100 * rows.ram_fraction.max()),
         "latency_low_ms": float(rows.latency_ms_low.min()),
         "latency_high_ms": float(rows.latency_ms_high.max()),
+        "max_frontend_latency_pct": float((100 * rows.latency_ms_frontend / rows.latency_ms).max()),
     }  # fmt: skip
+    est = paper_fittest_estimate("number")
+    out.update({"paper_fittest_est_ms": est.central, "paper_fittest_est_ms_low": est.low,
+                "paper_fittest_est_ms_high": est.high,
+                "paper_fittest_est_text": f"{est.central:.0f} ({est.low:.0f}–{est.high:.0f})"})  # fmt: skip
     ops = sorted({v["op"] for v in (divergences or {}).values() if v})
     out["divergence_ops"] = ", ".join(ops) if ops else "none located"
     for task in ("language", "number"):
@@ -941,28 +949,30 @@ def memory_figure(deployments: Sequence[Deployment]) -> plt.Figure:
 def cost_band_figure(deployments: Sequence[Deployment]) -> plt.Figure:
     """Latency and energy per inference as a band (low-high, central marked): an estimate, not a measurement.
 
-    The band spans the cycles-per-MAC of Cortex-M4 runtimes from a vendor-optimised engine to
-    TFLM's reference kernels; energy counts the CPU only (:mod:`spoken100.nas.costs`).
+    The band is the calibrated one of :mod:`spoken100.nas.calibration` (a vendor-optimised engine to
+    TFLM's reference kernels, the front end at its fitted rate); energy counts the CPU only
+    (:mod:`spoken100.nas.costs`).
     """
 
     names = _names(deployments)
     y = np.arange(len(names))
     fig, axes = plt.subplots(1, 2, figsize=(10, 0.45 * len(names) + 1.6), sharey=True)
     panels = (
-        ("latency per inference (ms)", [1e3 * d.costs.latency_s for d in deployments]),
-        ("CPU energy per inference (mJ)", [d.costs.energy_mj for d in deployments]),
+        ("estimated latency per inference (ms; band low–high)", [1e3 * d.costs.latency_s for d in deployments]),
+        ("estimated CPU energy per inference (mJ; band low–high)", [d.costs.energy_mj for d in deployments]),
     )
     for ax, (label, bands) in zip(axes, panels, strict=True):
         low = np.array([b.low for b in bands])
         high = np.array([b.high for b in bands])
         central = np.array([b.central for b in bands])
         ax.hlines(y, low, high, color="C0", linewidth=6, alpha=0.35, label="estimate band")
-        ax.plot(central, y, "|", color="C0", markersize=14, markeredgewidth=2, label="central (CMSIS-NN)")
+        ax.plot(central, y, "|", color="C0", markersize=14, markeredgewidth=2, label="central (CMSIS-NN, calibrated)")
         ax.set(xlabel=label, xlim=(0, high.max() * 1.15 if len(high) else 1))
         ax.legend(loc="lower right", fontsize=8, frameon=False)
     axes[0].set_yticks(y, names)
     axes[0].invert_yaxis()
-    fig.suptitle("nRF52840 @ 64 MHz: estimated from MAC counts (not measured on a board)", fontsize=10)
+    fig.suptitle(f"nRF52840 @ {cost_model.CLOCK_HZ / 1e6:.0f} MHz: estimated from MACs per class with calibrated "
+                 "cycles per MAC (not measured on a board)", fontsize=10)  # fmt: skip
     fig.tight_layout()
     return fig
 
