@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from spoken100.data import paper_facts
-from spoken100.nas import search
+from spoken100.nas import budget, search
+from spoken100.nas import evaluate as nas_evaluate
 from spoken100.nas.genome import Block, Genome, Head, Preprocessing
 from spoken100.nas.search import SearchConfig, TaskData
 
@@ -33,7 +34,7 @@ def task_data(n_per: int = 4) -> TaskData:
 
 def fake_evaluate(genome: Genome, payload, config) -> dict:
     """A deterministic stand-in for the real evaluation: objectives derived from the genome."""
-    record = search._empty_record(genome)
+    record = nas_evaluate.empty_record(genome)
     h = int(genome.genome_id(), 16)
     p = genome.preprocessing
     macs = p.n_frames * p.n_freqs * p.n_fft * 2 + 5_000 * len(genome.blocks)
@@ -79,7 +80,7 @@ def fake(monkeypatch):
         calls.append(genome.genome_id())
         return fake_evaluate(genome, payload, config)
 
-    monkeypatch.setattr(search, "evaluate_genome", evaluate)
+    monkeypatch.setattr(nas_evaluate, "evaluate_genome", evaluate)
     return calls
 
 
@@ -116,13 +117,13 @@ def test_resume_after_an_interruption_gives_the_same_result(fake, tmp_path, monk
             raise KeyboardInterrupt
         return fake_evaluate(genome, payload, cfg)
 
-    monkeypatch.setattr(search, "evaluate_genome", dies_in_generation_2)
+    monkeypatch.setattr(nas_evaluate, "evaluate_genome", dies_in_generation_2)
     with pytest.raises(KeyboardInterrupt):
         search.search(data, config, progress=False)
     folder = search.search_folder(data, config)
     assert (folder / "generation-001.json").is_file() and not (folder / "generation-002.json").exists()
 
-    monkeypatch.setattr(search, "evaluate_genome", fake_evaluate)
+    monkeypatch.setattr(nas_evaluate, "evaluate_genome", fake_evaluate)
     resumed = search.search(data, config, progress=False)
     _assert_same(reference, resumed)
 
@@ -309,7 +310,7 @@ def test_chapter_5_findings_are_computed_from_the_results(fake):
 
 
 def _dies_or_fakes(genome_json, payload, config, folder):
-    """Worker stand-in for ``search._evaluate_cached``: kills its process for every third genome."""
+    """Worker stand-in for ``nas_evaluate._evaluate_cached``: kills its process for every third genome."""
     import os
     from pathlib import Path
 
@@ -319,12 +320,12 @@ def _dies_or_fakes(genome_json, payload, config, folder):
     if int(genome.genome_id(), 16) % 3 == 0:
         os._exit(13)
     record = fake_evaluate(genome, payload, config)
-    atomic.write_json(Path(folder) / f"{genome.genome_id()}.json", search._jsonable(record))
+    atomic.write_json(Path(folder) / f"{genome.genome_id()}.json", nas_evaluate.jsonable(record))
     return record
 
 
 def test_a_dying_worker_is_recorded_and_the_search_goes_on(monkeypatch):
-    monkeypatch.setattr(search, "_evaluate_cached", _dies_or_fakes)
+    monkeypatch.setattr(nas_evaluate, "_evaluate_cached", _dies_or_fakes)
     config = replace(SMALL, population=3, offspring=2, generations=2, n_jobs=2)
     result = search.search(task_data(), config, progress=False)
     c = result.candidates
@@ -347,13 +348,13 @@ def test_warm_start_puts_the_paper_architectures_into_generation_1(fake):
 
 def test_a_latency_budget_keeps_every_generated_genome_within_it(fake, monkeypatch):
     """Generation 1 and every child are drawn within the budget; published models are never budgeted."""
-    monkeypatch.setattr(search, "estimated_latency_ms", lambda genome, threads=1: float(genome.preprocessing.n_fft))
-    budget = replace(SMALL, max_latency_ms=300.0)
-    result = search.search(task_data(), budget, progress=False)
+    monkeypatch.setattr(budget, "estimated_latency_ms", lambda genome, threads=1: float(genome.preprocessing.n_fft))
+    budgeted = replace(SMALL, max_latency_ms=300.0)
+    result = search.search(task_data(), budgeted, progress=False)
     n_ffts = [Genome.from_json(g).preprocessing.n_fft for g in result.candidates.genome]
     assert n_ffts and max(n_ffts) <= 300
     assert result.folder != search.search(task_data(), SMALL, progress=False).folder
-    assert budget.protocol()["max_latency_ms"] == 300.0 and "max_latency_ms" not in SMALL.protocol()
+    assert budgeted.protocol()["max_latency_ms"] == 300.0 and "max_latency_ms" not in SMALL.protocol()
 
 
 def test_latency_budget_settings_are_resolved_or_refused():
@@ -382,7 +383,7 @@ def test_an_over_budget_genome_is_rejected_before_training(monkeypatch):
     def no_training(*args, **kwargs):
         raise AssertionError("an over-budget genome must not be trained")
 
-    monkeypatch.setattr(search, "train_genome", no_training)
+    monkeypatch.setattr(nas_evaluate, "train_genome", no_training)
     data = task_data()
     record = search.evaluate_genome(Genome(n_classes=4), data.payload(), replace(SMALL, max_latency_ms=0.001))
     assert not record["feasible"] and record["stage"] == "latency" and "latency budget" in record["reason"]
