@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spoken100.nas import deploy, search
+from spoken100.nas import deploy, deployment, search
 
 
 @pytest.fixture(scope="module")
@@ -291,7 +291,7 @@ def test_deployment_reports_are_artefacts_keyed_by_model_and_data(tiny, monkeypa
     def must_not_run(*args, **kwargs):
         raise AssertionError("a cached report was recomputed")
 
-    monkeypatch.setattr(deploy, "deployment_report", must_not_run)
+    monkeypatch.setattr(deployment, "deployment_report", must_not_run)
     again = deploy.cached_deployment_report(model, X, y, calib, "m", task="language")
     assert again.tflite == first.tflite and again.int8_accuracy == first.int8_accuracy
     with pytest.raises(AssertionError, match="recomputed"):  # other test clips: another artefact
