@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spoken100.nas import deploy, search
+from spoken100.nas import deploy, deployment, search
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +149,7 @@ def test_deployment_report(tiny):
     assert rep.to_dict()["io"]["input"]["dtype"] == "int8"
 
     table = deploy.deployment_table([rep])
-    assert table.loc[0, "TFLM = ref (bit-exact)"] == "yes" and "latency ms (estimate)" in table
+    assert table.loc[0, "TFLM = ref (bit-exact)"] == "yes" and "est. latency ms, central (band low–high)" in table
     assert deploy.deployment_table([rep], readable=False).loc[0, "flash_bytes"] == rep.costs.flash_bytes
     ops = deploy.op_table([rep])
     assert set(ops.op) == set(rep.ops) and (ops["ran here"] == "yes").all() and (ops["tiny"] == "✓").all()
@@ -159,6 +159,11 @@ def test_deployment_report(tiny):
     assert found["n_bit_exact"] == 1 and found["max_differing_pct"] == 0.0 and found["divergence_ops"] == "none located"
     assert found["best_language_model"] == "tiny" and found["best_number_model"] == "none"
     assert found["latency_low_ms"] < found["latency_high_ms"] and 0 < found["max_ram_pct"] < 100
+    assert 0 < found["max_frontend_latency_pct"] < 100  # the tiny model has a front end and a network
+    assert found["paper_fittest_est_ms_low"] < found["paper_fittest_est_ms"] <= found["paper_fittest_est_ms_high"]
+    for column in table.columns:
+        if "latency" in column or "energy" in column:
+            assert "est." in column and ("band" in column or "(central)" in column), column
 
     for figure in (deploy.memory_figure([rep, rep]), deploy.cost_band_figure([rep])):
         assert len(figure.axes) == 2
@@ -286,7 +291,7 @@ def test_deployment_reports_are_artefacts_keyed_by_model_and_data(tiny, monkeypa
     def must_not_run(*args, **kwargs):
         raise AssertionError("a cached report was recomputed")
 
-    monkeypatch.setattr(deploy, "deployment_report", must_not_run)
+    monkeypatch.setattr(deployment, "deployment_report", must_not_run)
     again = deploy.cached_deployment_report(model, X, y, calib, "m", task="language")
     assert again.tflite == first.tflite and again.int8_accuracy == first.int8_accuracy
     with pytest.raises(AssertionError, match="recomputed"):  # other test clips: another artefact

@@ -85,6 +85,13 @@ def _glue_patterns(notebook: Path) -> list[re.Pattern]:
 
         keys = re.findall(r'"([a-z0-9_]+)":', inspect.getsource(deploy.findings))
         patterns += [re.compile(re.escape(k)) for k in keys]
+    if "report.findings(" in source:  # chapter 5 likewise, with keys per task
+        from spoken100.nas import report
+
+        code = inspect.getsource(report.findings) + inspect.getsource(report.paper_fittest_glue)
+        for key in re.findall(r'out\[f?"([^"]+)"\]|"([a-z0-9_]+)":', code):
+            key = key[0] or key[1]
+            patterns.append(re.compile(re.sub(r"\\\{[^}]*\\\}", ".*", re.escape(key))))
     return patterns
 
 

@@ -19,7 +19,7 @@ from spoken100.nas import (
     build,  # module attribute: tests replace build_model
     tflite,
 )
-from spoken100.nas.costs import Costs, LayerMACs, count_macs, estimate_costs, fits, layer_macs
+from spoken100.nas.costs import Costs, LayerMACs, count_macs, estimate_costs, fits, layer_macs, mac_classes
 from spoken100.nas.genome import Genome, validate
 
 
@@ -94,7 +94,7 @@ def evaluate_candidate(
     start = time.perf_counter()
     layers = layer_macs(model)
     macs = count_macs(model)
-    costs = estimate_costs(model_bytes, arena["total"], macs["total"], n_samples=genome.preprocessing.n_samples)
+    costs = estimate_costs(model_bytes, arena["total"], mac_classes(model), n_samples=genome.preprocessing.n_samples)
     ops = tflite.model_ops(model_bytes)
     seconds["costs"] = time.perf_counter() - start
     return CandidateReport(

@@ -1,18 +1,21 @@
 """Costs of a candidate on the nRF52840: MACs, flash, RAM, an estimated latency/energy band, fitness.
 
 Nothing here is measured on the board. Flash and RAM add stated runtime overheads to the int8
-model size and the host-measured TFLite Micro arena; latency and energy are **order-of-magnitude
-estimates** from the MAC count, calibrated on MLPerf Tiny Cortex-M4 results (tinyml-anchors §C.2).
+model size and the host-measured TFLite Micro arena; latency and energy are **estimates** from the
+MAC count of each operation class (front end, dense, depthwise; :mod:`spoken100.nas.macs`) with
+cycles per MAC **calibrated** on measured anchors (:mod:`spoken100.nas.calibration`: MLPerf Tiny's
+DS-CNN on a Cortex-M4F with three kernel stacks, and the paper's ≈368 ms on the board). This one
+calibrated model is used by the search, its latency budget, chapter 5 and chapter 6.
 
 Assumptions (each a module constant, overridable per call):
 
-* **Clock** 64 MHz, Cortex-M4F (:data:`CLOCK_HZ`; tinyml-anchors §C.1, Zephyr nRF52840 DK docs).
-* **Cycles per MAC** low 3.2 / central 4.5 / high 8.2 (:data:`CYCLES_PER_MAC`): the DS-CNN (2.66 M
-  MACs) measured on Cortex-M4 with Plumerai's engine (3.2), microTVM + CMSIS-NN (4.5) and the TFLM
-  2.3.1 reference kernels (8.2) (tinyml-anchors §C.2, MLPerf Tiny v0.5/v1.0). The lab's firmware
-  uses TFLM with CMSIS-NN kernels (paper-facts §6), hence the central value. Elementwise ops
-  (ABS, MAXIMUM, MUL, ADD), pooling and softmax are not counted: a few operations per element
-  against hundreds of MACs per element in the DFT.
+* **Clock** 64 MHz, Cortex-M4F (:data:`CLOCK_HZ`, read from :mod:`spoken100.data.paper_facts`).
+* **Cycles per MAC** per class, a band low / central / high (:data:`CYCLES_PER_MAC`, a
+  :class:`~spoken100.nas.calibration.CyclesPerMac`): central = the board's stack (TFLM with
+  CMSIS-NN kernels, paper-facts §6) with the front end's constant fitted on the paper's 368 ms;
+  low = a vendor-optimised engine with the front end as cheap as any int8 convolution; high = the
+  TFLM reference kernels. Elementwise ops (ABS, MAXIMUM, MUL, ADD), pooling and softmax are not
+  counted: a few operations per element against hundreds of MACs per element in the DFT.
 * **Energy** = latency x 3.3 mA x 3.0 V (:data:`CPU_CURRENT_A`, :data:`SUPPLY_V`): CPU running from
   flash at ~52 uA/MHz with the DC/DC regulator (tinyml-anchors §C.1, nRF52840 product
   specification [verify]). The lab measured the whole board with a PPK2 at 3.3 V (paper-facts §6),
@@ -37,17 +40,14 @@ paper's own weights were not found).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
-import numpy as np
+from spoken100.nas.calibration import Band, CyclesPerMac, board_calibration, clock_hz
+from spoken100.nas.macs import LayerMACs, MacClasses, count_macs, layer_macs, mac_classes
 
-from spoken100.nas.build import FRONTEND
-
-if TYPE_CHECKING:  # pragma: no cover
-    import keras
-
-CLOCK_HZ = 64e6
+#: The nRF52840's CPU clock (paper_facts ``nrf52840_clock_mhz``).
+CLOCK_HZ = clock_hz("nrf52840_clock_mhz")
 CPU_CURRENT_A = 3.3e-3
 SUPPLY_V = 3.0
 FLASH_LIMIT_BYTES = 1024 * 1024
@@ -62,97 +62,35 @@ ROM_MIN_BYTES = 100_000
 ENERGY_MIN_MJ = 1.0
 
 
-@dataclass(frozen=True)
-class Band:
-    """An estimate as low / central / high (e.g. seconds or millijoules)."""
-
-    low: float
-    central: float
-    high: float
-
-    def __mul__(self, factor: float) -> Band:
-        return Band(self.low * factor, self.central * factor, self.high * factor)
-
-    __rmul__ = __mul__
-
-    def __str__(self) -> str:
-        return f"{self.central:.3g} ({self.low:.3g}-{self.high:.3g})"
+#: Cortex-M4 cycles per MAC of each operation class on the board: the calibrated band
+#: (:func:`spoken100.nas.calibration.board_calibration`).
+CYCLES_PER_MAC: CyclesPerMac = board_calibration().cycles
 
 
-#: Cortex-M4 cycles per int8 MAC (tinyml-anchors §C.2): vendor-optimised, CMSIS-NN, TFLM reference.
-CYCLES_PER_MAC = Band(3.2, 4.5, 8.2)
-
-
-# ---- MACs ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class LayerMACs:
-    """Multiply-accumulates of one Keras layer (biases and elementwise ops not counted)."""
-
-    name: str
-    kind: str
-    stage: str  # "frontend", "features" or "head"
-    macs: int
-    params: int
-    output_shape: tuple[int, ...]
-
-
-def _stage(name: str) -> str:
-    if name.startswith(FRONTEND):
-        return "frontend"
-    if name.startswith("head"):
-        return "head"
-    return "features"
-
-
-def _shape(tensor) -> tuple[int, ...]:
-    return tuple(int(d) if d is not None else 1 for d in tensor.shape[1:])
-
-
-def layer_macs(model: keras.Model) -> list[LayerMACs]:
-    """MACs per layer of a Keras model (batch of one).
-
-    * ``Conv2D``: ``H_out W_out C_out k_h k_w C_in / groups`` -- this includes the fixed DFT,
-      mel and log convolutions of the front end;
-    * ``DepthwiseConv2D``: ``H_out W_out C_in m k_h k_w`` (``m`` the depth multiplier);
-    * ``Dense``: ``units x inputs`` per position of any leading axes;
-    * every other layer: 0 (pooling, activations, batch norm -- folded into the conv when
-      converted --, elementwise ops).
-    """
-    import keras  # deferred: Keras loads TensorFlow; only model building needs it
-
-    rows = []
-    for layer in model.layers:
-        kind = type(layer).__name__
-        macs = 0
-        if isinstance(layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Dense)):
-            out = _shape(layer.output)
-            inp = _shape(layer.input)
-            if isinstance(layer, keras.layers.DepthwiseConv2D):
-                kh, kw = layer.kernel_size
-                macs = int(np.prod(out)) * kh * kw
-            elif isinstance(layer, keras.layers.Conv2D):
-                kh, kw = layer.kernel_size
-                macs = int(np.prod(out)) * kh * kw * inp[-1] // layer.groups
-            else:
-                macs = int(np.prod(out)) * inp[-1]
-        out_shape = _shape(layer.output) if hasattr(layer, "output") else ()
-        rows.append(LayerMACs(layer.name, kind, _stage(layer.name), int(macs), int(layer.count_params()), out_shape))
-    return rows
-
-
-def count_macs(model: keras.Model) -> dict[str, int]:
-    """Total MACs per stage: ``{"frontend", "features", "head", "total"}``."""
-    totals = {"frontend": 0, "features": 0, "head": 0}
-    for row in layer_macs(model):
-        totals[row.stage] += row.macs
-    totals["total"] = sum(totals.values())
-    return totals
+def _classes(macs: MacClasses | int) -> MacClasses:
+    """An int counts as dense int8 MACs (a network without front end or depthwise layers)."""
+    return macs if isinstance(macs, MacClasses) else MacClasses(dense=int(macs))
 
 
 # ---- latency, energy, memory --------------------------------------------------------------------
-def estimate_latency(macs: int, cycles_per_mac: Band = CYCLES_PER_MAC, clock_hz: float = CLOCK_HZ) -> Band:
-    """Seconds per inference: ``macs x cycles_per_mac / clock_hz`` (an estimate, see the module docstring)."""
-    return Band(*(macs * c / clock_hz for c in (cycles_per_mac.low, cycles_per_mac.central, cycles_per_mac.high)))
+def estimate_latency(
+    macs: MacClasses | int, cycles_per_mac: CyclesPerMac | Band = CYCLES_PER_MAC, clock_hz: float = CLOCK_HZ
+) -> Band:
+    """Seconds per inference: ``sum_c MACs_c x cycles_per_MAC_c / clock_hz`` (an estimate, see the module docstring).
+
+    macs: MACs per class (:func:`spoken100.nas.macs.mac_classes` or :func:`~spoken100.nas.macs.genome_macs`);
+        an int counts as dense MACs. cycles_per_mac: per class, or one :class:`Band` for every class.
+    """
+    cycles = cycles_per_mac if isinstance(cycles_per_mac, CyclesPerMac) else CyclesPerMac.uniform(cycles_per_mac)
+    return cycles.latency_s(_classes(macs), clock_hz)
+
+
+def frontend_latency(
+    macs: MacClasses | int, cycles_per_mac: CyclesPerMac | Band = CYCLES_PER_MAC, clock_hz: float = CLOCK_HZ
+) -> Band:
+    """The front end's part of :func:`estimate_latency` (seconds)."""
+    only = MacClasses(frontend=_classes(macs).frontend)
+    return estimate_latency(only, cycles_per_mac, clock_hz)
 
 
 def estimate_energy_mj(latency_s: Band, current_a: float = CPU_CURRENT_A, voltage: float = SUPPLY_V) -> Band:
@@ -165,7 +103,8 @@ class Costs:
     """Flash, RAM, MACs, latency and energy of one int8 candidate on the nRF52840.
 
     flash_bytes = model_bytes + flash_overhead; ram_bytes = arena_bytes + io_bytes + ram_overhead.
-    latency_s and energy_mj are estimates (:class:`Band`), not measurements.
+    latency_s and energy_mj are estimates (:class:`Band`), not measurements; frontend_latency_s is
+    the front end's part of latency_s, and mac_classes the MACs per operation class.
     """
 
     model_bytes: int
@@ -178,6 +117,8 @@ class Costs:
     macs: int
     latency_s: Band
     energy_mj: Band
+    frontend_latency_s: Band = Band(0.0, 0.0, 0.0)
+    mac_classes: MacClasses = field(default_factory=MacClasses)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -186,11 +127,11 @@ class Costs:
 def estimate_costs(
     model_bytes: bytes | int,
     arena_bytes: int,
-    macs: int,
+    macs: MacClasses | int,
     n_samples: int = 8000,
     flash_overhead: int = FLASH_OVERHEAD_BYTES,
     ram_overhead: int = RAM_OVERHEAD_BYTES,
-    cycles_per_mac: Band = CYCLES_PER_MAC,
+    cycles_per_mac: CyclesPerMac | Band = CYCLES_PER_MAC,
     clock_hz: float = CLOCK_HZ,
     current_a: float = CPU_CURRENT_A,
     voltage: float = SUPPLY_V,
@@ -199,12 +140,13 @@ def estimate_costs(
 
     model_bytes: the ``.tflite`` bytes or their length.
     arena_bytes: from :func:`spoken100.nas.tflite.arena_bytes`.
-    macs: total MACs, e.g. ``count_macs(model)["total"]`` (front end included).
+    macs: MACs per class, e.g. ``mac_classes(model)`` (front end included); an int counts as dense MACs.
     n_samples: input length; sets the audio buffer (``2 x n_samples`` bytes).
     """
     size = len(model_bytes) if isinstance(model_bytes, (bytes, bytearray)) else int(model_bytes)
     io = AUDIO_BYTES_PER_SAMPLE * int(n_samples)
-    latency = estimate_latency(macs, cycles_per_mac, clock_hz)
+    classes = _classes(macs)
+    latency = estimate_latency(classes, cycles_per_mac, clock_hz)
     return Costs(
         model_bytes=size,
         flash_overhead=int(flash_overhead),
@@ -213,9 +155,11 @@ def estimate_costs(
         io_bytes=io,
         ram_overhead=int(ram_overhead),
         ram_bytes=int(arena_bytes) + io + int(ram_overhead),
-        macs=int(macs),
+        macs=classes.total,
         latency_s=latency,
         energy_mj=estimate_energy_mj(latency, current_a, voltage),
+        frontend_latency_s=frontend_latency(classes, cycles_per_mac, clock_hz),
+        mac_classes=classes,
     )
 
 
@@ -250,3 +194,24 @@ def fitness(
 def candidate_fitness(accuracy: float, costs: Costs, estimate: str = "central", **kwargs: Any) -> float:
     """:func:`fitness` with the ROM and (estimated) energy of ``costs``; ``estimate`` picks the band edge."""
     return fitness(accuracy, costs.flash_bytes, getattr(costs.energy_mj, estimate), **kwargs)
+
+
+__all__ = [
+    "CLOCK_HZ",
+    "CYCLES_PER_MAC",
+    "Band",
+    "Costs",
+    "CyclesPerMac",
+    "LayerMACs",
+    "MacClasses",
+    "candidate_fitness",
+    "count_macs",
+    "estimate_costs",
+    "estimate_energy_mj",
+    "estimate_latency",
+    "fitness",
+    "fits",
+    "frontend_latency",
+    "layer_macs",
+    "mac_classes",
+]

@@ -20,10 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from spoken100.data import atomic
+from spoken100.nas import tflite
+from spoken100.nas.carray import export_c_array, op_resolver_code
+from spoken100.nas.deploy_inputs import model_inputs
 from spoken100.nas.predict import Prediction, predict_file
 
 if TYPE_CHECKING:
-    from spoken100.nas.deploy import Deployment
+    from spoken100.nas.deployment import Deployment
 
 
 def choose_export(deployments: Sequence[Deployment], export_model: str | None = None) -> Deployment:
@@ -97,3 +101,42 @@ def check_bundle_prediction(
     same = bool(np.allclose(expected, result.probabilities))
     return BundleCheck(prediction=result, truth=truth, expected=expected, same=same, clip_path=clip_path,
                        task=target.task)  # fmt: skip
+
+
+def export_firmware_bundle(
+    deployment: Deployment, out_dir: str | Path, clip: np.ndarray | None = None, isolated: bool = True
+) -> dict[str, Path]:
+    """Everything a firmware build needs for one model, written to ``out_dir``.
+
+    * ``model.tflite`` -- the int8 model (for ``spoken100 predict`` and other tools);
+    * ``model_data.cc`` / ``model_data.h`` -- the model as the C array ``g_model`` (:func:`export_c_array`);
+    * ``op_resolver.inc`` -- the resolver lines for exactly its ops (:func:`op_resolver_code`);
+    * ``model.json`` -- what ``spoken100 predict`` and the firmware must know beyond the bytes: the
+      task and whether clips are peak-normalised before quantisation (``peak_normalize``);
+    * with ``clip`` (a float waveform of the model's input length): ``clip_data.cc`` / ``clip_data.h``
+      -- the clip quantised with the model's input scale and zero point as ``g_clip`` -- and
+      ``expected_output.txt`` -- TFLite Micro's int8 output for it on this machine, so that the board
+      can check that it computes the same.
+
+    Returns ``{what: path}``.
+    """
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {"model": out / "model.tflite"}
+    atomic.write_bytes(paths["model"], deployment.tflite)
+    paths["model_cc"], paths["model_h"] = export_c_array(deployment.tflite, out)
+    paths["resolver"] = out / "op_resolver.inc"
+    atomic.write_text(paths["resolver"], op_resolver_code(deployment.ops) + "\n")
+    paths["metadata"] = out / "model.json"
+    atomic.write_json(paths["metadata"], {"name": deployment.name, "task": deployment.task,
+                                          "peak_normalize": bool(deployment.normalize)})  # fmt: skip
+    if clip is not None:
+        inp = deployment.io["input"]
+        x = model_inputs(np.asarray(clip, dtype=np.float32).reshape(1, -1), deployment.normalize)
+        q = tflite.quantize_input(x.reshape(-1), inp["scale"], inp["zero_point"])
+        paths["clip_cc"], paths["clip_h"] = export_c_array(q.tobytes(), out, name="g_clip", stem="clip_data")
+        expected = tflite.run_tflm(deployment.tflite, q[None], dequantize=False, isolated=isolated)[0]
+        paths["expected"] = out / "expected_output.txt"
+        atomic.write_text(paths["expected"], " ".join(str(int(v)) for v in expected) + "\n")
+    return paths

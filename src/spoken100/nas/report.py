@@ -21,10 +21,14 @@ import numpy as np
 import pandas as pd
 
 from spoken100.data import paper_facts
+from spoken100.nas.calibration import paper_fittest_estimate
 from spoken100.nas.search import ROLE_VARIANTS, ROLES, SearchResult
 
 TASK_TITLES = {"language": "language (4 classes)", "number": "number (100 classes)"}
 PAPER_CORPUS = "SpokeN-100 recordings (ElevenLabs voices), the paper's 8-fold cross-validation"
+#: Column labels of estimated costs: every latency and energy of this build is an estimate with a band.
+LATENCY_LABEL = "est. latency ms, central (band low–high)"
+ENERGY_LABEL = "est. energy mJ, central (band low–high)"
 
 
 def _paper_row(key: str, task: str, role: str, latency_key: str | None = None) -> dict[str, Any]:
@@ -62,17 +66,32 @@ def _cost_columns(table: pd.DataFrame) -> pd.DataFrame:
     out["val. accuracy %"] = 100 * table["val_accuracy"].astype(float)
     if "val_accuracy_int8" in table and table["val_accuracy_int8"].notna().any():
         out["val. accuracy int8 %"] = 100 * table["val_accuracy_int8"].astype(float)
-    out["latency ms (band)"] = [
-        "–" if not _finite(c) else f"{c:.0f} ({lo:.0f}–{hi:.0f})"
+    out[LATENCY_LABEL] = [
+        band_text(c, lo, hi, "{:.0f}")
         for c, lo, hi in zip(table["latency_ms"], table["latency_ms_low"], table["latency_ms_high"], strict=True)
     ]
-    out["energy mJ"] = table["energy_mj"].astype(float)
+    out[ENERGY_LABEL] = [
+        band_text(c, lo, hi, "{:.2f}")
+        for c, lo, hi in zip(table["energy_mj"], table["energy_mj_low"], table["energy_mj_high"], strict=True)
+    ]
+    if "macs_frontend" in table:
+        out["front end % of MACs"] = 100 * table["macs_frontend"].astype(float) / table["macs"].astype(float)
+        out["front end % of est. latency (central)"] = (
+            100 * table["latency_ms_frontend"].astype(float) / table["latency_ms"].astype(float)
+        )
     out["flash kB"] = table["flash_bytes"].astype(float) / 1000
     out["RAM kB"] = table["ram_bytes"].astype(float) / 1000
     out["MACs (M)"] = table["macs"].astype(float) / 1e6
     out["params"] = table["n_params"].astype("Int64")
     out["fitness"] = table["fitness"].astype(float)
     return out
+
+
+def band_text(central: Any, low: Any, high: Any, fmt: str = "{:.0f}") -> str:
+    """``"368 (27–371)"``: a central estimate with its band, or ``"–"`` when it was not computed."""
+    if not all(_finite(v) for v in (central, low, high)):
+        return "–"
+    return f"{fmt.format(float(central))} ({fmt.format(float(low))}–{fmt.format(float(high))})"
 
 
 def _finite(value: Any) -> bool:
@@ -152,9 +171,9 @@ def paper_comparison(
                 "paper: source": "; ".join(paper.source) if len(paper) else "",
                 "paper: corpus": PAPER_CORPUS if len(paper) else "",
                 "paper architecture, this build: val. accuracy %": _pct(theirs, "val_accuracy"),
-                "paper architecture, this build: latency ms": _num(theirs, "latency_ms"),
+                f"paper architecture, this build: {LATENCY_LABEL}": _band(theirs),
                 "our search, this build: val. accuracy %": _pct(ours, "val_accuracy"),
-                "our search, this build: latency ms": _num(ours, "latency_ms"),
+                f"our search, this build: {LATENCY_LABEL}": _band(ours),
                 "this build: corpus": corpus_label,
             })  # fmt: skip
         for _, f in figures[(figures.task == task) & (figures.role == "not stated")].iterrows():
@@ -177,8 +196,8 @@ def _pct(row: pd.Series | None, column: str) -> float:
     return float("nan") if row is None or not _finite(row[column]) else 100 * float(row[column])
 
 
-def _num(row: pd.Series | None, column: str) -> float:
-    return float("nan") if row is None or not _finite(row[column]) else float(row[column])
+def _band(row: pd.Series | None) -> str:
+    return "–" if row is None else band_text(row["latency_ms"], row["latency_ms_low"], row["latency_ms_high"])
 
 
 def validation_clips(result: SearchResult) -> int:
@@ -232,7 +251,7 @@ def dominance(
             "reached": bool(len(winners)),
             "n_dominating": int(len(winners)),
             "reference val. accuracy %": 100 * float(ref["val_accuracy"]),
-            "reference latency ms": float(ref["latency_ms"]),
+            f"reference {LATENCY_LABEL}": _band(ref),
             "reference flash kB": float(ref["flash_bytes"]) / 1000,
             "validation clips": validation_clips(result),
             "accuracy SE pp": accuracy_se_pp(float(ref["val_accuracy"]), validation_clips(result)),
@@ -242,7 +261,7 @@ def dominance(
             row.update({
                 "best genome": best.genome_id,
                 "best val. accuracy %": 100 * float(best.val_accuracy),
-                "best latency ms": float(best.latency_ms),
+                f"best {LATENCY_LABEL}": _band(best),
                 "best flash kB": float(best.flash_bytes) / 1000,
                 "best architecture": best.description,
                 "best improves": ", ".join(name for name, better in (
@@ -275,6 +294,74 @@ def protocol_text(result: SearchResult) -> str:
         f"{c.mu} survivors (NSGA-II), seed {c.seed}; {len(result.candidates)} candidates evaluated in "
         f"{result.seconds:.0f} s."
     )
+
+
+# ---- the cost model, per model ------------------------------------------------------------------
+def frontend_table(tables: Mapping[str, pd.DataFrame], label: str = "model") -> pd.DataFrame:
+    """The front end's share of MACs and of the estimated latency (central), per model, with the band.
+
+    tables: task -> a table of candidate records with a ``label`` column (e.g. the published
+        models' ``model``, or a pick's ``role`` after ``reset_index``).
+    """
+    parts = []
+    for task, table in tables.items():
+        if table is None or table.empty:
+            continue
+        t = pd.DataFrame({"task": task, label: table[label]})
+        t["MACs (M)"] = table["macs"].astype(float) / 1e6
+        t["front end MACs (M)"] = table["macs_frontend"].astype(float) / 1e6
+        t["front end % of MACs"] = 100 * t["front end MACs (M)"] / t["MACs (M)"]
+        t["front end % of est. latency (central)"] = (
+            100 * table["latency_ms_frontend"].astype(float) / table["latency_ms"].astype(float)
+        )
+        t[LATENCY_LABEL] = [_band(row) for _, row in table.iterrows()]
+        parts.append(t)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def findings(results: Mapping[str, SearchResult], published: Mapping[str, pd.DataFrame],
+             tasks: tuple[str, ...] = ("language", "number")) -> dict[str, Any]:  # fmt: skip
+    """The numbers chapter 5's closing prose and the comparison page quote, computed from the results (for ``glue``).
+
+    Per task: whether the goal was reached (:func:`dominance`), the reference's accuracy standard
+    error, our fittest pick's and the paper's fittest architecture's validation accuracy (%) and
+    estimated latency (ms, central, low and high); then the candidates evaluated, the minutes of
+    evaluation and the calibrated estimate of the paper's fittest number architecture
+    (:func:`paper_fittest_glue`), the figure set beside the paper's 368 ms. Missing values are NaN.
+    """
+    goal = dominance(results, published)
+    out: dict[str, Any] = {}
+    for task in tasks:
+        row = goal[goal.task == task] if len(goal) else goal
+        result = results.get(task)
+        ours = result.picks.loc["fittest"] if result is not None and "fittest" in result.picks.index else None
+        theirs = _published_row(published.get(task), "fittest")
+        if row.empty:
+            reached = "not run in this build"
+        elif theirs is None:
+            reached = "not checked (the paper's fittest was not trained in this build)"
+        else:
+            reached = "reached" if bool(row.reached.iloc[0]) else "not reached"
+        out[f"goal_{task}"] = reached
+        se = row["accuracy SE pp"].iloc[0] if len(row) and "accuracy SE pp" in row else math.nan
+        out[f"se_pp_{task}"] = float(se)
+        for who, pick in (("ours", ours), ("paper", theirs)):
+            out[f"{who}_fittest_{task}"] = _pct(pick, "val_accuracy")
+            for edge, column in (("", "latency_ms"), ("_low", "latency_ms_low"), ("_high", "latency_ms_high")):
+                out[f"{who}_fittest_ms{edge}_{task}"] = (
+                    math.nan if pick is None or not _finite(pick[column]) else float(pick[column])
+                )
+    out["n_candidates"] = int(sum(len(r.candidates) for r in results.values()))
+    out["search_minutes"] = float(sum(r.seconds for r in results.values()) / 60)
+    out.update(paper_fittest_glue())
+    return out
+
+
+def paper_fittest_glue() -> dict[str, Any]:
+    """The calibrated estimate of the paper's fittest number architecture (ms), the figure set beside its 368 ms."""
+    est = paper_fittest_estimate("number")
+    return {"paper_fittest_est_ms": est.central, "paper_fittest_est_ms_low": est.low,
+            "paper_fittest_est_ms_high": est.high, "paper_fittest_est_text": band_text(est.central, est.low, est.high)}  # fmt: skip
 
 
 # ---- figures --------------------------------------------------------------------------------------
@@ -342,13 +429,14 @@ def pareto_figure(results: Mapping[str, SearchResult], published: Mapping[str, p
                            zorder=5)  # fmt: skip
         ax.axhline(100 / result.config.n_classes, color="grey", lw=0.8, ls=":")
         ax.set_xscale("log")
-        ax.set(xlabel="estimated latency on the nRF52840 (ms, central; log)", ylabel="val. accuracy (%)",
+        ax.set(xlabel="estimated latency on the nRF52840 (ms, central; bars: band low–high; log)",
+               ylabel="val. accuracy (%)",
                title=TASK_TITLES.get(task, task))  # fmt: skip
     handles: dict[str, Any] = {}
     for ax in axes[0]:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(label, handle)
-    fig.suptitle("Accuracy against latency; marker area grows with flash; dotted: chance")
+    fig.suptitle("Accuracy against estimated latency; marker area grows with flash; dotted: chance")
     fig.tight_layout(rect=(0, 0.1, 1, 1))
     fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=4, fontsize=8, frameon=False,
                markerscale=0.6)  # fmt: skip
@@ -356,7 +444,13 @@ def pareto_figure(results: Mapping[str, SearchResult], published: Mapping[str, p
 
 
 __all__ = [
+    "ENERGY_LABEL",
+    "LATENCY_LABEL",
     "PAPER_CORPUS",
+    "band_text",
+    "findings",
+    "frontend_table",
+    "paper_fittest_glue",
     "accuracy_se_pp",
     "validation_clips",
     "PAPER_FIGURES",

@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import re
 import subprocess
@@ -556,3 +557,15 @@ def arena_report(model_bytes: bytes, isolated: bool = True, timeout: float = 600
 def arena_bytes(model_bytes: bytes, isolated: bool = True) -> int:
     """Tensor-arena bytes TFLite Micro allocates for ``model_bytes`` (host-measured; see :func:`arena_report`)."""
     return arena_report(model_bytes, isolated=isolated)["total"]
+
+
+@contextlib.contextmanager
+def quiet_tensorflow():
+    """Keep TensorFlow's Python log (the converter's INFO lines, retracing warnings) off the page."""
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
