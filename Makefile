@@ -27,8 +27,10 @@ PAGES := _config.yml _toc.yml references.bib $(wildcard book/*.md)
 STAGED_PAGES := $(PAGES:%=$(STAGE)/%)
 SRC := $(shell find src -name '*.py' -o -name '*.csv') pyproject.toml
 JB_FLAGS := -W -n --keep-going
+# Debian's human-recorded telephone prompts (CC BY-SA 3.0), the human voices of chapters 4 and 6.
+PROMPT_PACKAGES := asterisk-core-sounds-en-wav asterisk-core-sounds-fr-wav
 
-.PHONY: help setup system-deps browser-deps data book html serve bench test lint unit book-test clean clean-book FORCE
+.PHONY: help setup system-deps browser-deps data fsdd book html serve bench test lint unit book-test clean clean-book FORCE
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/' | expand -t 14
@@ -45,6 +47,17 @@ system-deps:
 	    echo "espeak-ng is missing. Install it, then rerun make:"; \
 	    echo "  sudo apt-get install espeak-ng      (Debian/Ubuntu)"; \
 	    echo "  conda install -c conda-forge espeak-ng   (conda)"; exit 1; \
+	  fi; \
+	fi
+	@# Human number prompts for the second synthetic-to-real test (chapters 4 and 6); optional.
+	@if [ ! -f /usr/share/asterisk/sounds/en_US_f_Allison/digits/0.wav ] \
+	    || [ ! -f /usr/share/asterisk/sounds/fr_CA_f_June/digits/et.wav ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing the human number prompts (asterisk-core-sounds-en-wav, -fr-wav; CC BY-SA 3.0) with apt-get ..."; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      $(PROMPT_PACKAGES) >/dev/null) || echo "could not install them; the human-voice sections will say Skipped"; \
+	  else \
+	    echo "optional: the human-voice sections of chapters 4 and 6 need: sudo apt-get install $(PROMPT_PACKAGES)"; \
 	  fi; \
 	fi
 
@@ -68,6 +81,11 @@ $(SETUP_STAMP): requirements.txt pyproject.toml
 	touch $@
 
 # ---- the book ---------------------------------------------------------------------------------
+# FSDD (chapter 4's real English digits) when the network allows: never required, checksum verified;
+# a copy already found (data home, SPOKEN100_FSDD, the reference folder) is kept and nothing is fetched.
+fsdd: | setup  ## try to get the Free Spoken Digit Dataset (optional; `spoken100 fetch --fsdd`)
+	@$(BIN)/spoken100 fetch --fsdd --optional
+
 data: setup  ## generate the stand-in corpus (or check DATA) and index it
 	$(BIN)/spoken100 $(PREPARE) --data "$(DATA)" --profile profiles/$(PROFILE).yml --out $(WORK)/corpus.json
 
@@ -79,7 +97,7 @@ $(WORK)/corpus.json: FORCE | setup
 $(WORK)/data-arg: FORCE
 	@mkdir -p $(WORK); [ -f $@ ] && [ "$$(cat $@)" = "$(DATA)" ] || echo "$(DATA)" > $@
 
-$(STAGE)/notebooks/%.ipynb: notebooks/%.ipynb profiles/$(PROFILE).yml $(WORK)/corpus.json $(WORK)/data-arg $(SRC) | setup
+$(STAGE)/notebooks/%.ipynb: notebooks/%.ipynb profiles/$(PROFILE).yml $(WORK)/corpus.json $(WORK)/data-arg $(SRC) | setup fsdd
 	@$(BIN)/spoken100 run-notebook $< $@ --profile profiles/$(PROFILE).yml --data "$(DATA)" --timings $(TIMINGS)
 
 $(STAGE)/%: %

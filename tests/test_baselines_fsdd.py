@@ -290,3 +290,33 @@ def test_real_fsdd_copy(monkeypatch):
     rows = index.iloc[[0, 700, 1499]]
     mel = fsdd_inputs(REAL_FSDD, rows, "logmel", n_jobs=1, progress=False)
     assert mel.shape == (3, 128, 32) and np.isfinite(mel).all() and mel.max() == 0.0
+
+
+# ---- the command line (issue 14, item 5) ----------------------------------------------------------
+
+
+def test_fetch_fsdd_command(tmp_path, monkeypatch, isolated_home):
+    import tarfile
+
+    from click.testing import CliRunner
+
+    from spoken100.cli import main
+
+    monkeypatch.delenv("SPOKEN100_FSDD", raising=False)
+    monkeypatch.delenv("SPOKEN100_SHARED", raising=False)
+    assert "`spoken100 fetch --fsdd`" in fsdd_status()
+    source = _write_fsdd(tmp_path / "repo" / "free-spoken-digit-dataset-1.0.9", digits=[3])
+    archive = tmp_path / "fsdd.tar.gz"
+    with tarfile.open(archive, "w:gz") as tf:
+        tf.add(source, arcname=source.name)
+    runner = CliRunner()
+    offline = runner.invoke(main, ["fetch", "--fsdd", "--optional", "--url", "http://127.0.0.1:9/fsdd.tar.gz"])
+    assert offline.exit_code == 0 and "was not fetched" in offline.output and fsdd_dir() is None
+    failed = runner.invoke(main, ["fetch", "--fsdd", "--url", "http://127.0.0.1:9/fsdd.tar.gz"])
+    assert failed.exit_code == 1 and failed.output.startswith("Error: ") and "Traceback" not in failed.output
+    done = runner.invoke(main, ["fetch", "--fsdd", "--zip", str(archive)])
+    assert done.exit_code == 0, done.output
+    assert fsdd_dir() == isolated_home / "fsdd" and "make book" in done.output
+    again = runner.invoke(main, ["fetch", "--fsdd", "--optional"])
+    assert again.exit_code == 0 and "already" in again.output
+    assert runner.invoke(main, ["fetch", "--optional"]).exit_code == 2  # --optional only with --fsdd

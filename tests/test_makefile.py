@@ -61,3 +61,19 @@ def test_only_the_test_path_installs_chromium(tmp_path):
     assert "espeak-ng" in book.stdout and "chromium" not in book.stdout
     test = make("-n", f"WORK={tmp_path / 'work'}", "test")
     assert "apt-get install -y -qq chromium chromium-driver" in test.stdout
+
+
+def test_setup_and_ci_install_the_human_prompts(tmp_path):
+    deps = make("-n", "system-deps")
+    assert deps.returncode == 0, deps.stderr
+    assert (
+        "apt-get install -y -qq" in deps.stdout
+        and "asterisk-core-sounds-en-wav asterisk-core-sounds-fr-wav" in deps.stdout
+    )
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "asterisk-core-sounds-en-wav asterisk-core-sounds-fr-wav" in ci
+
+
+def test_book_tries_fsdd_without_requiring_it(tmp_path):
+    book = make("-n", f"WORK={tmp_path / 'work'}", "book")
+    assert "spoken100 fetch --fsdd --optional" in book.stdout

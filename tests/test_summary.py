@@ -110,3 +110,9 @@ def test_fingerprints_ignore_timings_and_see_results(tmp_path):
     assert results_fingerprints(a) == results_fingerprints(b)
     _executed(b / "04_baselines.ipynb", {"best_accuracy_number": 7.9, "training_seconds": 250.0})
     assert results_fingerprints(a) != results_fingerprints(b)
+
+
+def test_headline_shows_the_best_human_voice_accuracy_with_chance():
+    values = {"04_baselines": {"human_best_english": 12.34, "human_best_french": 5.0}}
+    text = summary.headline_markdown(values, {"kind": "standin", "n_clips": 3200}, "default")
+    assert "English 12.3 %, French 5.0 % (chance 1 %)" in text

@@ -60,21 +60,54 @@ DATA_HELP = "'standin' (generated here), 'real' (fetched) or a folder in the Spo
 
 @main.command()
 @click.option("--zip", "archive", type=click.Path(dir_okay=False, path_type=Path),
-              help="Use this local SpokeN-100.zip (it is only read).")  # fmt: skip
-@click.option("--url", default=None, help="Download from this address instead of Zenodo.")
+              help="Use this local SpokeN-100.zip (with --fsdd: an FSDD archive); it is only read.")  # fmt: skip
+@click.option("--url", default=None, help="Download from this address instead of Zenodo (or FSDD's release).")
 @click.option("--force", is_flag=True,
               help="Start over: forget the earlier download and its recorded checksum, download and unpack again.")  # fmt: skip
-def fetch(archive: Path | None, url: str | None, force: bool) -> None:
+@click.option("--fsdd", is_flag=True,
+              help="Get the Free Spoken Digit Dataset instead (pinned release, verified sha256) for chapter 4.")  # fmt: skip
+@click.option("--optional", is_flag=True,
+              help="With --fsdd: a failed download (offline) prints one line and exits 0; make book uses it.")  # fmt: skip
+def fetch(archive: Path | None, url: str | None, force: bool, fsdd: bool, optional: bool) -> None:
     """Download the real SpokeN-100 from Zenodo (record 10810044) and unpack it safely.
 
     A download that fails its checks is moved to <data home>/downloads/SpokeN-100.zip.failed; a
     dropped connection resumes (the partial file is kept for the next run).
+
+    With --fsdd, get the Free Spoken Digit Dataset (CC BY-SA 4.0) into <data home>/fsdd instead,
+    for chapter 4's synthetic-to-real test; nothing is done when a copy is already found.
     """
+    if fsdd:
+        _fetch_fsdd(archive, url, force, optional)
+        return
+    if optional:
+        raise click.UsageError("--optional goes with --fsdd")
     from spoken100.data.fetch import ZENODO_URL
     from spoken100.data.fetch import fetch as do_fetch
 
     root = do_fetch(url or ZENODO_URL, archive=archive, force=force, say=lambda line: click.echo(line, err=True))
     click.echo(f"SpokeN-100 is at {root}; build on it with: make book DATA=real")
+
+
+def _fetch_fsdd(archive: Path | None, url: str | None, force: bool, optional: bool) -> None:
+    """``spoken100 fetch --fsdd``: FSDD into the data home, unless a copy is found (or ``--force``)."""
+    from spoken100.baselines import fsdd
+    from spoken100.data.fetch import FetchError
+
+    found = fsdd.fsdd_dir()
+    if found is not None and not force and archive is None and url is None:
+        click.echo(f"FSDD is already at {found}; nothing to do.")
+        return
+    try:
+        folder = fsdd.fetch_fsdd(url or fsdd.FSDD_URL, archive=archive, progress=not optional)
+    except (FetchError, OSError) as err:
+        if not optional:
+            raise
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        click.echo(f"FSDD was not fetched ({first}); chapter 4's synthetic-to-real section will say Skipped. "
+                   "Get it later with: spoken100 fetch --fsdd", err=True)  # fmt: skip
+        return
+    click.echo(f"FSDD is at {folder} (licence {fsdd.FSDD_LICENCE}); rebuild the book to use it: make book")
 
 
 @main.command()

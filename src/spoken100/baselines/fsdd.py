@@ -140,11 +140,13 @@ def fsdd_status() -> str:
     if env:
         notes.append(f" ${ENV_FSDD} is set to {env}, which holds no WAV files.")
     return (
-        "The Free Spoken Digit Dataset (FSDD) is not available." + "".join(notes) + " Get it with "
-        f"`spoken100.baselines.fsdd.fetch_fsdd()`, which downloads the {FSDD_VERSION} release of "
-        f"{FSDD_REPOSITORY} ({FSDD_URL}, about 12 MB, sha256 {FSDD_SHA256}) into {data_home() / 'fsdd'}; "
-        f"or pass a local copy of an archive: `fetch_fsdd(archive='/path/to/archive.zip')`; or set "
-        f"{ENV_FSDD} to an unpacked folder of its recordings. Licence: {FSDD_LICENCE}."
+        "The Free Spoken Digit Dataset (FSDD) is not available." + "".join(notes) + " Get it by typing "
+        f"`spoken100 fetch --fsdd` in a terminal (`make book` tries it when the network allows), which "
+        f"downloads the {FSDD_VERSION} release of {FSDD_REPOSITORY} ({FSDD_URL}, about 12 MB, verified "
+        f"against sha256 {FSDD_SHA256}) into {data_home() / 'fsdd'}; then rebuild the book. Or unpack a local "
+        f"copy of the archive: `spoken100 fetch --fsdd --zip /path/to/archive.tar.gz` (in Python: "
+        f"`spoken100.baselines.fsdd.fetch_fsdd(archive=...)`); or set {ENV_FSDD} to an unpacked folder of its "
+        f"recordings. Licence: {FSDD_LICENCE}."
     )
 
 

@@ -197,6 +197,18 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison("Synthetic to real", "04_baselines", "the same model on synthetic test speakers, English 0-9",
                "not studied", "-", ("04_baselines", "fsdd_synthetic_accuracy"), "{:.1f}", " % (chance 10 %)",
                "restricted to 0-9 like the FSDD score, on few clips (see the chapter): the gap to the row above is the voices and recording conditions"),
+    Comparison("Synthetic to real", "04_baselines", "best number model on a human voice, English 0-99",
+               "not studied", "-", ("04_baselines", "human_best_english"), "{:.1f}", " % (chance 1 %)",
+               "one telephone speaker (Asterisk prompts, 8 kHz) saying each number word by word; not fluent speech"),
+    Comparison("Synthetic to real", "04_baselines", "the same model on synthetic test speakers, English 0-99",
+               "not studied", "-", ("04_baselines", "human_best_synthetic_english"), "{:.1f}", " % (chance 1 %)",
+               "the English clips of its own test speakers: the gap to the row above is the voice and the recording"),
+    Comparison("Synthetic to real", "04_baselines", "best number model on a human voice, French 0-99",
+               "not studied", "-", ("04_baselines", "human_best_french"), "{:.1f}", " % (chance 1 %)",
+               "one telephone speaker (Asterisk prompts, 8 kHz) saying each number word by word; not fluent speech"),
+    Comparison("Synthetic to real", "04_baselines", "the same model on synthetic test speakers, French 0-99",
+               "not studied", "-", ("04_baselines", "human_best_synthetic_french"), "{:.1f}", " % (chance 1 %)",
+               "the French clips of its own test speakers: the gap to the row above is the voice and the recording"),
     *_control_rows(),
     *_reference_rows(),
     Comparison("EvoNAS", "05_evonas", "fittest number model, accuracy", *_paper("evonas_number_fittest"),
@@ -360,7 +372,10 @@ def headline_markdown(values: dict[str, dict[str, Any]], corpus: dict[str, Any],
         f"(chance 25 %); best number model {get('04_baselines', 'best_model_number')} at "
         f"{get('04_baselines', 'best_accuracy_number', '{:.1f}', ' %')} (chance 1 %; honest protocol); real English "
         f"digits (FSDD) {get('04_baselines', 'fsdd_accuracy', '{:.1f}', ' %')} against "
-        f"{get('04_baselines', 'fsdd_synthetic_accuracy', '{:.1f}', ' %')} on synthetic voices scored alike (chance 10 %).",
+        f"{get('04_baselines', 'fsdd_synthetic_accuracy', '{:.1f}', ' %')} on synthetic voices scored alike (chance 10 %); "
+        f"all 100 numbers in a human voice (one telephone speaker per language, word by word): English "
+        f"{get('04_baselines', 'human_best_english', '{:.1f}', ' %')}, French "
+        f"{get('04_baselines', 'human_best_french', '{:.1f}', ' %')} (chance 1 %).",
         f"- **EvoNAS** ({{doc}}`chapter 5 </notebooks/05_evonas>`): fittest language model "
         f"{get('05_evonas', 'ours_fittest_language', '{:.1f}', ' %')} at "
         f"{get('05_evonas', 'ours_fittest_ms_language', '{:.0f}', ' ms')} (estimated; band "

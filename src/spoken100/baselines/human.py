@@ -1,0 +1,205 @@
+"""Chapter 4's second synthetic-to-real test: every trained model on human voices saying 0-99.
+
+The human clips are Debian's recorded telephone prompts joined word by word into numbers
+(:mod:`spoken100.data.assemble`): one professional female speaker per language (US English,
+Canadian French), recorded at 8 kHz (nothing above 4 kHz), each number concatenated from separately
+recorded words rather than spoken fluently. They are read exactly as the corpus's clips
+(:func:`~spoken100.data.inputs.corpus_inputs`: 44.1 kHz, resampled to 8,000 samples, log-mel).
+
+* :func:`human_study` scores every number-task run (every model, protocol and fold) on the human clips
+  of each language. Beside it: the same model on its own synthetic test speakers restricted the same
+  way (that language's clips only, read from the run's stored test predictions), and on those clips
+  band-limited to 4 kHz (:func:`~spoken100.baselines.augment.band_limit`), which removes the one
+  recording difference that is known and easy to imitate. Chance is 1 % for all three. Every
+  language-task run is scored too: which language does it call the human clips?
+* :func:`decade_errors` and :func:`decade_confusion` say, per tens decade, where the best model's
+  mistakes go: the bare tens ("forty" for "forty-two"), the teen ("fourteen"), another unit of the
+  same decade, or elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from spoken100.baselines.augment import band_limit
+from spoken100.baselines.fsdd import waveform_to_input
+from spoken100.baselines.models import BASELINES
+from spoken100.baselines.stats import confusion
+from spoken100.baselines.train import RunResult, load_model, predict
+from spoken100.data.audio import load_clip, resample_to_length
+from spoken100.data.clipmap import map_clips
+from spoken100.data.corpus import Corpus
+from spoken100.data.inputs import INPUT_SHAPES, corpus_inputs
+from spoken100.data.layout import LANGUAGES, SAMPLE_RATE
+
+NUMBER_CHANCE = 0.01
+LANGUAGE_CHANCE = 0.25
+#: The prompts' bandwidth: recorded at 8 kHz.
+TELEPHONE_CUTOFF_HZ = 4000
+HUMAN = "human voice (chance 1 %)"
+SYNTHETIC = "synthetic test speakers, same language (chance 1 %)"
+BAND_LIMITED = "synthetic, band-limited to 4 kHz (chance 1 %)"
+LANGUAGE_ACCURACY = "called the right language (chance 25 %)"
+
+
+def criterion(run: RunResult) -> str:
+    """The epoch a run reports: chosen on the test fold (paper protocol) or on validation speakers (honest)."""
+    return "best_test" if run.spec.protocol == "paper" else "best_val"
+
+
+def band_limited_clip_input(path: str | Path, kind: str = "logmel", cutoff_hz: float = TELEPHONE_CUTOFF_HZ) -> dict:
+    """One corpus clip's model input after removing everything above ``cutoff_hz`` (as an 8 kHz recording)."""
+    signal = band_limit(load_clip(path), SAMPLE_RATE, cutoff_hz)
+    return {"input": waveform_to_input(resample_to_length(signal), kind)}
+
+
+def band_limited_inputs(root: Path, index: pd.DataFrame, kind: str, cutoff_hz: float = TELEPHONE_CUTOFF_HZ,
+                        n_jobs: int = -1, progress: bool = False) -> np.ndarray:  # fmt: skip
+    """:func:`band_limited_clip_input` for every row of ``index`` (cached per chunk of clips)."""
+    _, arrays = map_clips(band_limited_clip_input, Path(root), index, {"kind": kind, "cutoff_hz": cutoff_hz},
+                          name="spoken100.baselines.human.band_limited_clip_input", n_jobs=n_jobs,
+                          progress=progress, desc=f"band-limited {kind} inputs")  # fmt: skip
+    return arrays.get("input", np.empty((0, *INPUT_SHAPES[kind]), dtype=np.float32)).astype(np.float32)
+
+
+@dataclass
+class HumanStudy:
+    """What :func:`human_study` found.
+
+    numbers: one row per number-task run and language (``model``, ``title``, ``protocol``, ``fold``,
+        ``language``, :data:`HUMAN`, :data:`SYNTHETIC`, :data:`BAND_LIMITED`, ``human clips``,
+        ``synthetic clips``). languages: one row per language-task run and language of the human clips
+        (the share of clips called each language, and :data:`LANGUAGE_ACCURACY`).
+    predictions: ``(model, protocol, fold)`` -> the predicted number of every human clip (index order).
+    """
+
+    numbers: pd.DataFrame
+    languages: pd.DataFrame
+    predictions: dict[tuple[str, str, int], np.ndarray] = field(default_factory=dict)
+
+    def mean_numbers(self) -> pd.DataFrame:
+        """:attr:`numbers` averaged over folds: one row per model, protocol and language."""
+        if self.numbers.empty:
+            return self.numbers
+        cols = [HUMAN, SYNTHETIC, BAND_LIMITED]
+        return (self.numbers.groupby(["model", "title", "protocol", "language"], sort=False)
+                .agg(folds=("fold", "size"), **{c: (c, "mean") for c in cols}).reset_index())  # fmt: skip
+
+    def glue_values(self, best: str | None = None) -> dict[str, float | str]:
+        """The values chapter 4 glues, in percent: per language, model and protocol, and the best model's.
+
+        ``human_number_<language>_<model>_<protocol>`` and ``human_synthetic_<language>_<model>_<protocol>``
+        (means over folds); ``human_best_<language>`` and ``human_best_synthetic_<language>``: model
+        ``best`` (chosen on validation speakers) under the honest protocol, else its first protocol.
+        """
+        out: dict[str, float | str] = {}
+        table = self.mean_numbers()
+        for row in table.to_dict("records"):
+            suffix = f"{row['language']}_{row['model']}_{row['protocol']}"
+            out[f"human_number_{suffix}"] = 100 * float(row[HUMAN])
+            out[f"human_synthetic_{suffix}"] = 100 * float(row[SYNTHETIC])
+        if best is not None and not table.empty:
+            mine = table[table.model == best]
+            if not mine.empty:
+                protocol = "honest" if (mine.protocol == "honest").any() else mine.protocol.iloc[0]
+                for row in mine[mine.protocol == protocol].to_dict("records"):
+                    out[f"human_best_{row['language']}"] = 100 * float(row[HUMAN])
+                    out[f"human_best_synthetic_{row['language']}"] = 100 * float(row[SYNTHETIC])
+        return out
+
+
+def _language_rows(index: pd.DataFrame, language: str, rows: np.ndarray | None = None) -> np.ndarray:
+    positions = np.arange(len(index)) if rows is None else np.asarray(rows)
+    return positions[index.language.to_numpy()[positions] == language]
+
+
+def human_study(corpus: Corpus, human: Corpus, results: Sequence[RunResult], *, band_limited: bool = True,
+                n_jobs: int = -1) -> HumanStudy:  # fmt: skip
+    """Score every run of ``results`` on the human clips of ``human`` (see the module docstring).
+
+    corpus: the corpus the runs were trained on (for the synthetic test clips); human:
+    :func:`spoken100.data.assemble.prompt_corpus`. band_limited: also score the band-limited synthetic clips.
+    """
+    inputs: dict[str, np.ndarray] = {}
+    number_rows, language_rows, predictions = [], [], {}
+    for run in sorted(results, key=lambda r: (r.spec.task, r.spec.model, r.spec.protocol, r.spec.fold.fold)):
+        spec = run.spec
+        kind = BASELINES[spec.model].input_kind
+        if kind not in inputs:
+            inputs[kind] = corpus_inputs(human.root, human.index, kind, n_jobs=n_jobs, progress=False)
+        network = load_model(run)
+        predicted = predict(network, inputs[kind]).argmax(1)
+        base = {"model": spec.model, "title": BASELINES[spec.model].title, "protocol": spec.protocol,
+                "fold": spec.fold.fold}  # fmt: skip
+        if spec.task == "number":
+            predictions[(spec.model, spec.protocol, spec.fold.fold)] = predicted
+            test = np.asarray(run.test_index)
+            stored = np.asarray(run.test_predictions[criterion(run)])
+            for language in human.languages:
+                mine = _language_rows(human.index, language)
+                synthetic = np.flatnonzero(corpus.index.language.to_numpy()[test] == language)
+                truth = corpus.index.number.to_numpy()[test[synthetic]]
+                limited = float("nan")
+                if band_limited and len(synthetic):
+                    X = band_limited_inputs(corpus.root, corpus.index.iloc[test[synthetic]], kind, n_jobs=n_jobs)
+                    limited = float(np.mean(predict(network, X).argmax(1) == truth))
+                number_rows.append({
+                    **base, "language": language,
+                    HUMAN: float(np.mean(predicted[mine] == human.index.number.to_numpy()[mine])),
+                    SYNTHETIC: float(np.mean(stored[synthetic] == truth)) if len(synthetic) else float("nan"),
+                    BAND_LIMITED: limited, "human clips": len(mine), "synthetic clips": len(synthetic),
+                })  # fmt: skip
+        elif spec.task == "language":
+            for language in human.languages:
+                mine = predicted[_language_rows(human.index, language)]
+                shares = {f"called {name}": float(np.mean(mine == k)) for k, name in enumerate(LANGUAGES)}
+                language_rows.append({**base, "language": language, **shares,
+                                      LANGUAGE_ACCURACY: float(np.mean(mine == LANGUAGES.index(language)))})  # fmt: skip
+    return HumanStudy(pd.DataFrame(number_rows), pd.DataFrame(language_rows), predictions)
+
+
+# ---- where the mistakes go -----------------------------------------------------------------------
+
+ERROR_KINDS = ("correct", "same decade, other unit", "the bare tens (40 for 42)", "the teen (14 for 40-49)",
+               "another decade")  # fmt: skip
+
+
+def error_kind(true: int, predicted: int) -> str:
+    """What kind of mistake ``predicted`` is for ``true`` (one of :data:`ERROR_KINDS`).
+
+    The bare tens: 40 for 41-49. The teen: 10 + the tens digit (14 "fourteen") for 40-49 ("forty...").
+    """
+    tens = true // 10
+    if predicted == true:
+        return ERROR_KINDS[0]
+    if tens >= 2 and predicted == 10 + tens:
+        return ERROR_KINDS[3]
+    if true % 10 and predicted == 10 * tens:
+        return ERROR_KINDS[2]
+    if predicted // 10 == tens:
+        return ERROR_KINDS[1]
+    return ERROR_KINDS[4]
+
+
+def decade_errors(y_true: Sequence[int], y_pred: Sequence[int], languages: Sequence[str] | None = None) -> pd.DataFrame:
+    """Per tens decade of the true number (and language, when given): the share of each :data:`ERROR_KINDS`."""
+    frame = pd.DataFrame({"decade": [f"{10 * (t // 10)}-{10 * (t // 10) + 9}" for t in y_true],
+                          "kind": [error_kind(int(t), int(p)) for t, p in zip(y_true, y_pred, strict=True)]})  # fmt: skip
+    keys = ["decade"]
+    if languages is not None:
+        frame.insert(0, "language", list(languages))
+        keys = ["language", "decade"]
+    shares = pd.crosstab([frame[k] for k in keys], frame["kind"], normalize="index")
+    shares = shares.reindex(columns=list(ERROR_KINDS), fill_value=0.0)
+    shares.insert(0, "clips", frame.groupby(keys).size())
+    return shares.reset_index()
+
+
+def decade_confusion(y_true: Sequence[int], y_pred: Sequence[int]) -> pd.DataFrame:
+    """10 x 10 counts: true decade (rows, 0 = 0-9) against predicted decade (columns)."""
+    return confusion(np.asarray(y_true) // 10, np.asarray(y_pred) // 10, labels=range(10))

@@ -1,0 +1,119 @@
+"""Chapter 4's human-voice test: every run on the assembled prompts, the matched synthetic score, the decades."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from spoken100.baselines import human
+from spoken100.baselines.models import build_model
+from spoken100.data import assemble, prompts
+from spoken100.data.prompt_words import needed_stems
+
+
+class ConstantClass(torch.nn.Module):
+    """A "model" of ``n`` classes that always answers ``k``."""
+
+    def __init__(self, k: int, n: int = 100):
+        super().__init__()
+        self.k, self.n = k, n
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.zeros(len(x), self.n)
+        out[:, self.k] = 1.0
+        return out
+
+
+@pytest.fixture
+def human_corpus(tmp_path, monkeypatch):
+    """The prompt corpus assembled from fake prompts (tones at 8 kHz) in a SPOKEN100_PROMPTS folder."""
+    for voice, language in (("en_US_f_Testa", "english"), ("fr_CA_f_Testb", "french")):
+        digits = tmp_path / "sounds" / voice / "digits"
+        digits.mkdir(parents=True)
+        t = np.arange(2000) / 8000
+        for k, stem in enumerate(needed_stems(language)):
+            word = np.concatenate([np.zeros(400), 0.3 * np.sin(2 * np.pi * (200 + 15 * k) * t), np.zeros(400)])
+            sf.write(digits / f"{stem}.wav", word, 8000, subtype="PCM_16")
+    (tmp_path / "sounds" / "en").symlink_to(tmp_path / "sounds" / "en_US_f_Testa")
+    (tmp_path / "sounds" / "fr").symlink_to(tmp_path / "sounds" / "fr_CA_f_Testb")
+    monkeypatch.setenv(prompts.ENV_PROMPTS, str(tmp_path / "sounds"))
+    monkeypatch.setattr(prompts, "DEBIAN_SOUNDS", tmp_path / "no-debian")
+    return assemble.prompt_corpus()
+
+
+def fake_run(corpus, task: str, protocol: str = "honest", fold: int = 1, model: str = "cnn_2d", answer=None):
+    """A run tested on Arnold's clips whose stored test predictions are ``answer(index rows)``."""
+    test = np.flatnonzero(corpus.index.speaker == "Arnold")
+    rows = corpus.index.iloc[test]
+    stored = answer(rows) if answer is not None else rows.number.to_numpy()
+    spec = SimpleNamespace(model=model, task=task, protocol=protocol, fold=SimpleNamespace(fold=fold))
+    key = "best_test" if protocol == "paper" else "best_val"
+    return SimpleNamespace(spec=spec, test_index=test, test_predictions={key: np.asarray(stored)})
+
+
+def test_every_run_is_scored_per_language_beside_its_synthetic_score(tiny_layout, human_corpus, monkeypatch):
+    from spoken100.data.corpus import open_corpus
+
+    corpus = open_corpus(str(tiny_layout))
+    # stored synthetic predictions: right on English, always 0 elsewhere
+    english_right = lambda rows: np.where(rows.language == "english", rows.number, 0)  # noqa: E731
+    runs = [fake_run(corpus, "number", answer=english_right), fake_run(corpus, "number", "paper", 2),
+            fake_run(corpus, "language")]  # fmt: skip
+    networks = {("number", "honest"): ConstantClass(42), ("number", "paper"): ConstantClass(71),
+                ("language", "honest"): ConstantClass(3, 4)}  # fmt: skip
+    monkeypatch.setattr(human, "load_model", lambda run: networks[(run.spec.task, run.spec.protocol)])
+
+    study = human.human_study(corpus, human_corpus, runs, n_jobs=1)
+
+    numbers = study.numbers
+    assert list(zip(numbers.protocol, numbers.fold, numbers.language, strict=True)) == [
+        ("honest", 1, "english"), ("honest", 1, "french"), ("paper", 2, "english"), ("paper", 2, "french")]  # fmt: skip
+    assert (numbers["human clips"] == 100).all() and (numbers["synthetic clips"] == 100).all()
+    assert list(numbers[human.HUMAN]) == pytest.approx([0.01] * 4)  # one clip of 42 (or 71) per language
+    assert list(numbers[human.SYNTHETIC]) == pytest.approx([1.0, 0.01, 1.0, 1.0])  # the paper run: always right
+    assert list(numbers[human.BAND_LIMITED]) == pytest.approx([0.01] * 4)
+    assert study.predictions[("cnn_2d", "honest", 1)].shape == (200,)
+    languages = study.languages
+    assert list(languages.language) == ["english", "french"] and list(languages["called french"]) == [1.0, 1.0]
+    assert list(languages[human.LANGUAGE_ACCURACY]) == [0.0, 1.0]
+
+    values = study.glue_values(best="cnn_2d")
+    assert values["human_number_english_cnn_2d_honest"] == pytest.approx(1.0)
+    assert values["human_synthetic_english_cnn_2d_honest"] == pytest.approx(100.0)
+    assert values["human_best_french"] == pytest.approx(1.0) and values["human_best_synthetic_french"] == pytest.approx(
+        1.0
+    )
+    assert "human_number_french_cnn_2d_paper" in values
+
+
+def test_an_untrained_network_runs_through_the_scoring_path(tiny_layout, human_corpus, monkeypatch):
+    from spoken100.data.corpus import open_corpus
+
+    corpus = open_corpus(str(tiny_layout))
+    torch.manual_seed(0)
+    network = build_model("cnn_2d", 100)
+    monkeypatch.setattr(human, "load_model", lambda run: network)
+    study = human.human_study(corpus, human_corpus, [fake_run(corpus, "number")], band_limited=False, n_jobs=1)
+    assert len(study.numbers) == 2 and study.numbers[human.HUMAN].between(0, 1).all()
+    assert study.numbers[human.BAND_LIMITED].isna().all()
+    assert len(study.mean_numbers()) == 2
+
+
+def test_error_kinds_per_decade():
+    cases = {(42, 42): "correct", (42, 40): "the bare tens (40 for 42)", (42, 14): "the teen (14 for 40-49)",
+             (40, 14): "the teen (14 for 40-49)", (42, 45): "same decade, other unit", (42, 71): "another decade",
+             (40, 40): "correct", (5, 7): "same decade, other unit", (15, 10): "the bare tens (40 for 42)"}  # fmt: skip
+    for (true, predicted), kind in cases.items():
+        assert human.error_kind(true, predicted) == kind, (true, predicted)
+    table = human.decade_errors([42, 42, 43, 5], [40, 42, 14, 5], ["english", "english", "english", "french"])
+    forty = table[(table.language == "english") & (table.decade == "40-49")].iloc[0]
+    assert forty.clips == 3 and forty["correct"] == pytest.approx(1 / 3)
+    assert forty["the bare tens (40 for 42)"] == pytest.approx(1 / 3) and forty[
+        "the teen (14 for 40-49)"
+    ] == pytest.approx(1 / 3)
+    cm = human.decade_confusion([42, 43, 5], [40, 14, 5])
+    assert cm.shape == (10, 10) and cm.iloc[4, 4] == 1 and cm.iloc[4, 1] == 1 and cm.iloc[0, 0] == 1
