@@ -83,8 +83,12 @@ $(SETUP_STAMP): requirements.txt pyproject.toml
 # ---- the book ---------------------------------------------------------------------------------
 # FSDD (chapter 4's real English digits) when the network allows: never required, checksum verified;
 # a copy already found (data home, SPOKEN100_FSDD, the reference folder) is kept and nothing is fetched.
-fsdd: | setup  ## try to get the Free Spoken Digit Dataset (optional; `spoken100 fetch --fsdd`)
+fsdd: $(WORK)/fsdd-tried  ## try to get the Free Spoken Digit Dataset (optional; `spoken100 fetch --fsdd`)
+
+# Tried once per build folder (a no-op build starts no Python for it); `spoken100 fetch --fsdd` any time.
+$(WORK)/fsdd-tried: | setup
 	@$(BIN)/spoken100 fetch --fsdd --optional
+	@mkdir -p $(WORK) && touch $@
 
 data: setup  ## generate the stand-in corpus (or check DATA) and index it
 	$(BIN)/spoken100 $(PREPARE) --data "$(DATA)" --profile profiles/$(PROFILE).yml --out $(WORK)/corpus.json
@@ -97,7 +101,7 @@ $(WORK)/corpus.json: FORCE | setup
 $(WORK)/data-arg: FORCE
 	@mkdir -p $(WORK); [ -f $@ ] && [ "$$(cat $@)" = "$(DATA)" ] || echo "$(DATA)" > $@
 
-$(STAGE)/notebooks/%.ipynb: notebooks/%.ipynb profiles/$(PROFILE).yml $(WORK)/corpus.json $(WORK)/data-arg $(SRC) | setup fsdd
+$(STAGE)/notebooks/%.ipynb: notebooks/%.ipynb profiles/$(PROFILE).yml $(WORK)/corpus.json $(WORK)/data-arg $(SRC) | setup $(WORK)/fsdd-tried
 	@$(BIN)/spoken100 run-notebook $< $@ --profile profiles/$(PROFILE).yml --data "$(DATA)" --timings $(TIMINGS)
 
 $(STAGE)/%: %

@@ -77,3 +77,8 @@ def test_setup_and_ci_install_the_human_prompts(tmp_path):
 def test_book_tries_fsdd_without_requiring_it(tmp_path):
     book = make("-n", f"WORK={tmp_path / 'work'}", "book")
     assert "spoken100 fetch --fsdd --optional" in book.stdout
+    (tmp_path / "work").mkdir(exist_ok=True)
+    (tmp_path / "work" / "fsdd-tried").touch()  # tried once for this build folder: a rebuild starts no Python for it
+    again = make("-n", f"WORK={tmp_path / 'work'}", "book")
+    assert again.returncode == 0, again.stderr
+    assert "fetch --fsdd" not in again.stdout
