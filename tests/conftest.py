@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from spoken100.data import assemble, prompts
+from spoken100.data.prompt_words import needed_stems
+
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path, monkeypatch):
@@ -58,3 +61,20 @@ def harmonic_speakers(n_per: int = 6, n_classes: int = 4, seed: int = 0) -> tupl
                 y.append(c)
                 who.append(speaker)
     return np.asarray(X, np.float32), np.asarray(y), np.asarray(who)
+
+
+@pytest.fixture
+def human_corpus(tmp_path, monkeypatch):
+    """The prompt corpus assembled from fake prompts (tones at 8 kHz) in a SPOKEN100_PROMPTS folder."""
+    for voice, language in (("en_US_f_Testa", "english"), ("fr_CA_f_Testb", "french")):
+        digits = tmp_path / "sounds" / voice / "digits"
+        digits.mkdir(parents=True)
+        t = np.arange(2000) / 8000
+        for k, stem in enumerate(needed_stems(language)):
+            word = np.concatenate([np.zeros(400), 0.3 * np.sin(2 * np.pi * (200 + 15 * k) * t), np.zeros(400)])
+            sf.write(digits / f"{stem}.wav", word, 8000, subtype="PCM_16")
+    (tmp_path / "sounds" / "en").symlink_to(tmp_path / "sounds" / "en_US_f_Testa")
+    (tmp_path / "sounds" / "fr").symlink_to(tmp_path / "sounds" / "fr_CA_f_Testb")
+    monkeypatch.setenv(prompts.ENV_PROMPTS, str(tmp_path / "sounds"))
+    monkeypatch.setattr(prompts, "DEBIAN_SOUNDS", tmp_path / "no-debian")
+    return assemble.prompt_corpus()

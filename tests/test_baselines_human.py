@@ -6,13 +6,10 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-import soundfile as sf
 import torch
 
 from spoken100.baselines import human
 from spoken100.baselines.models import build_model
-from spoken100.data import assemble, prompts
-from spoken100.data.prompt_words import needed_stems
 
 
 class ConstantClass(torch.nn.Module):
@@ -26,23 +23,6 @@ class ConstantClass(torch.nn.Module):
         out = torch.zeros(len(x), self.n)
         out[:, self.k] = 1.0
         return out
-
-
-@pytest.fixture
-def human_corpus(tmp_path, monkeypatch):
-    """The prompt corpus assembled from fake prompts (tones at 8 kHz) in a SPOKEN100_PROMPTS folder."""
-    for voice, language in (("en_US_f_Testa", "english"), ("fr_CA_f_Testb", "french")):
-        digits = tmp_path / "sounds" / voice / "digits"
-        digits.mkdir(parents=True)
-        t = np.arange(2000) / 8000
-        for k, stem in enumerate(needed_stems(language)):
-            word = np.concatenate([np.zeros(400), 0.3 * np.sin(2 * np.pi * (200 + 15 * k) * t), np.zeros(400)])
-            sf.write(digits / f"{stem}.wav", word, 8000, subtype="PCM_16")
-    (tmp_path / "sounds" / "en").symlink_to(tmp_path / "sounds" / "en_US_f_Testa")
-    (tmp_path / "sounds" / "fr").symlink_to(tmp_path / "sounds" / "fr_CA_f_Testb")
-    monkeypatch.setenv(prompts.ENV_PROMPTS, str(tmp_path / "sounds"))
-    monkeypatch.setattr(prompts, "DEBIAN_SOUNDS", tmp_path / "no-debian")
-    return assemble.prompt_corpus()
 
 
 def fake_run(corpus, task: str, protocol: str = "honest", fold: int = 1, model: str = "cnn_2d", answer=None):
