@@ -25,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = ("n_folds", "n_val_speakers", "max_batches", "model_options", "seed", "schedule", "learning_rate",
-            "range_test_task", "range_test_steps", "backend")  # fmt: skip
+            "range_test_task", "range_test_steps", "scheduler", "device")  # fmt: skip
 
 
 def commit() -> str:

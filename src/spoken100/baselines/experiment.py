@@ -2,9 +2,11 @@
 
 :func:`plan_runs` turns a profile's settings into run specifications (validated before anything
 trains); :func:`run_all` executes them, one process at a time by default, spread over local
-processes with joblib (``n_jobs``), or over a cluster through joblib's Ray or Dask backends
-(``backend="ray"`` / ``"dask"``, configuration only, nothing else changes). Finished runs are
-loaded from their artefacts, so a rerun costs seconds.
+processes with joblib (``n_jobs``), or over a Dask cluster when a scheduler address is given (the
+``scheduler`` argument or ``$SPOKEN100_DASK_SCHEDULER``; :mod:`spoken100.data.cluster`): there each
+run trains on a worker and its artefacts come back to this machine, so no shared filesystem is
+needed. Finished runs are loaded from their artefacts, so a rerun costs seconds and an
+interrupted one trains only what is missing.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed, parallel_config
+from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
 from spoken100.baselines.lrfinder import RangeTestSettings, lr_range_test
 from spoken100.baselines.models import BASELINES
-from spoken100.baselines.train import RunResult, RunSpec, TrainingError, data_key, train_run
+from spoken100.baselines.train import RunResult, RunSpec, TrainingError, data_key, load_result, train_run
+from spoken100.data import cluster
 from spoken100.data.inputs import corpus_inputs, targets
 from spoken100.data.splits import Fold, corpus_folds, honest_split
 from spoken100.data.tasks import TASK_CLASSES
@@ -76,18 +79,45 @@ def plan_runs(
     return specs
 
 
-def _configure_backend(backend: str) -> None:
-    if backend == "ray":
+def _finished(spec: RunSpec) -> bool:
+    return (spec.folder() / "result.json").is_file()
+
+
+def _run_on_cluster(
+    address: str,
+    specs: Sequence[RunSpec],
+    inputs: dict[str, np.ndarray],
+    labels: dict[str, np.ndarray],
+    speakers: np.ndarray,
+    *,
+    device: str | None,
+    threads: int,
+    progress: bool,
+) -> list[RunResult]:
+    """Train the unfinished ``specs`` on the Dask cluster at ``address``; load every result from here."""
+    todo = [spec for spec in specs if not _finished(spec)]
+    if todo:
+        client = cluster.connect(address)
         try:
-            from ray.util.joblib import register_ray  # deferred: optional joblib backend, imported only when chosen
-        except ImportError as err:
-            raise TrainingError("backend 'ray' needs Ray: pip install 'ray[default]'") from err
-        register_ray()
-    elif backend == "dask":
-        try:
-            import distributed  # noqa: F401  (registers joblib's "dask" backend)
-        except ImportError as err:
-            raise TrainingError("backend 'dask' needs Dask: pip install 'dask[distributed]'") from err
+            kinds = sorted({BASELINES[s.model].input_kind for s in todo})
+            shared_inputs = {kind: cluster.share(client, inputs[kind]) for kind in kinds}
+            shared_labels = {task: cluster.share(client, labels[task]) for task in {s.task for s in todo}}
+            shared_speakers = cluster.share(client, speakers)
+            tasks = [
+                cluster.Task(
+                    key=f"train_run-{spec.folder().name}",
+                    args=(spec, shared_inputs[BASELINES[spec.model].input_kind], shared_labels[spec.task],
+                          shared_speakers),
+                    kwargs={"device": device, "progress": False, "threads": threads},
+                    label=spec.folder().name,
+                )
+                for spec in todo
+            ]  # fmt: skip
+            cluster.run_tasks(client, train_run, tasks, on_result=lambda task, value: None, progress=progress,
+                              desc="training runs (cluster)")  # fmt: skip
+        finally:
+            client.close()
+    return [load_result(spec.folder()) for spec in specs]
 
 
 def run_all(
@@ -97,35 +127,41 @@ def run_all(
     speakers: np.ndarray,
     *,
     n_jobs: int = 1,
-    backend: str = "loky",
     device: str | None = None,
+    threads: int | None = None,
+    scheduler: str | None = None,
     progress: bool = True,
 ) -> list[RunResult]:
     """Execute ``specs`` (finished runs are loaded, interrupted ones resume).
 
     inputs: model input arrays by input kind (``"logmel"``, ``"waveform"``), rows aligned with
         ``labels[task]`` and ``speakers``.
-    n_jobs: runs at once; each gets ``cores // n_jobs`` torch threads.
-    backend: joblib backend: ``"loky"`` (local processes), ``"ray"`` or ``"dask"`` (a cluster, set
-        up by the user as those libraries describe).
+    n_jobs: local runs at once; each gets ``cores // n_jobs`` torch threads unless ``threads`` is set.
+    device: ``"cpu"``, ``"cuda"``, ... or ``None`` for CUDA when present.
+    scheduler: a Dask scheduler address (else ``$SPOKEN100_DASK_SCHEDULER``); with one, the runs
+        train on the cluster's workers (``threads`` torch threads each, 1 by default) and
+        ``n_jobs`` is ignored: the cluster's workers decide how many run at once.
     """
     for spec in specs:
         spec.validate(np.unique(speakers))
+    address = cluster.scheduler_address(scheduler)
+    if address:
+        return _run_on_cluster(address, specs, inputs, labels, speakers, device=device, threads=threads or 1,
+                               progress=progress)  # fmt: skip
     if n_jobs == 1:
         results = []
         for spec in tqdm(specs, desc="training runs", unit="run", disable=not progress):
             X = inputs[BASELINES[spec.model].input_kind]
-            results.append(train_run(spec, X, labels[spec.task], speakers, device=device, progress=progress))
+            results.append(train_run(spec, X, labels[spec.task], speakers, device=device, progress=progress,
+                                     threads=threads))  # fmt: skip
         return results
-    _configure_backend(backend)
-    threads = max(1, (os.cpu_count() or 1) // n_jobs)
-    with parallel_config(backend=backend, n_jobs=n_jobs):
-        jobs = Parallel(return_as="generator")(
-            delayed(train_run)(spec, inputs[BASELINES[spec.model].input_kind], labels[spec.task], speakers,
-                               device=device, progress=False, threads=threads)
-            for spec in specs
-        )  # fmt: skip
-        return list(tqdm(jobs, total=len(specs), desc="training runs", unit="run", disable=not progress))
+    threads = threads or max(1, (os.cpu_count() or 1) // n_jobs)
+    jobs = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")(
+        delayed(train_run)(spec, inputs[BASELINES[spec.model].input_kind], labels[spec.task], speakers,
+                           device=device, progress=False, threads=threads)
+        for spec in specs
+    )  # fmt: skip
+    return list(tqdm(jobs, total=len(specs), desc="training runs", unit="run", disable=not progress))
 
 
 def _best_validation(run: RunResult) -> float:
@@ -187,8 +223,9 @@ def cross_validate(
     model_options: dict[str, dict] | None = None,
     seed: int = 0,
     n_jobs: int = 1,
-    backend: str = "loky",
     device: str | None = None,
+    threads: int | None = None,
+    scheduler: str | None = None,
     progress: bool = True,
     schedule: str = "paper",
     learning_rate: float | dict[str, float] | str | None = None,
@@ -214,6 +251,8 @@ def cross_validate(
         100-class number task's loss barely leaves its starting value for most models (measured on
         the stand-in, fold 1), so its curve has no valley to read.
     range_test_steps: batches per range test (:class:`~spoken100.baselines.lrfinder.RangeTestSettings`).
+    n_jobs, device, threads, scheduler: where the runs train (:func:`run_all`); the range tests
+        run here, before any run.
     """
 
     all_folds, split_source = corpus_folds(corpus, n_folds)
@@ -259,8 +298,8 @@ def cross_validate(
             model_options=model_options, speakers_present=sorted(set(speakers)), schedule=schedule,
             learning_rates=rates,
         )  # fmt: skip
-    results = run_all(specs, inputs, labels, speakers, n_jobs=n_jobs, backend=backend, device=device,
-                      progress=progress)  # fmt: skip
+    results = run_all(specs, inputs, labels, speakers, n_jobs=n_jobs, device=device, threads=threads,
+                      scheduler=scheduler, progress=progress)  # fmt: skip
     context = {"inputs": inputs, "labels": labels, "speakers": speakers, "folds": chosen,
                "split_source": split_source, "n_folds_total": len(all_folds), "range_tests": range_tests,
                "schedule": schedule}  # fmt: skip

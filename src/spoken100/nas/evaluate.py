@@ -22,7 +22,10 @@ crash, a failed training) is caught and recorded with its stage and message; the
 infeasible and the search goes on. With ``n_jobs > 1`` candidates are evaluated in joblib
 (loky) worker processes; if a worker dies (TensorFlow or TFLite Micro can kill a process), the
 unfinished candidates of that generation are retried one by one in a fresh worker, and the one
-that kills it again is recorded as crashed.
+that kills it again is recorded as crashed. With a Dask scheduler (``config.scheduler`` or
+``$SPOKEN100_DASK_SCHEDULER``) they are evaluated on the cluster's workers instead
+(:mod:`spoken100.data.cluster`): the inputs travel with the tasks, each record and trained
+weights come back and are written here, and a worker that dies is replaced by the scheduler.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from joblib import Parallel, delayed
 from joblib.externals.loky.process_executor import BrokenProcessPool, TerminatedWorkerError
 from tqdm.auto import tqdm
 
-from spoken100.data import atomic
+from spoken100.data import atomic, cluster
 from spoken100.data.audio import peak_normalize
 from spoken100.data.codehash import code_fingerprint
 from spoken100.data.paths import cache_dir
@@ -301,7 +304,10 @@ def evaluate_many(
         else:
             todo.append(i)
     bar = tqdm(total=len(genomes), initial=len(results), desc=desc, unit="cand", disable=not progress, leave=False)
-    if config.n_jobs == 1:
+    address = cluster.scheduler_address(config.scheduler)
+    if address and todo:
+        _evaluate_on_cluster(address, genomes, todo, data, config, folder, results, bar)
+    elif config.n_jobs == 1:
         for i in todo:
             results[i] = _evaluate_cached(genomes[i].to_json(), payload, config, str(folder))
             bar.update(1)
@@ -309,6 +315,37 @@ def evaluate_many(
         _evaluate_parallel(genomes, todo, payload, config, folder, results, bar)
     bar.close()
     return [from_json(results[i]) for i in range(len(genomes))]
+
+
+def _evaluate_remote(genome_json: str, payload: dict[str, Any], config: SearchConfig) -> dict[str, Any]:
+    """Cluster worker entry point: one candidate's record (the client writes it, see :func:`_evaluate_on_cluster`)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return jsonable(evaluate_genome(Genome.from_json(genome_json), payload, config))
+
+
+def _evaluate_on_cluster(address, genomes, todo, data: TaskData, config, folder: Path, results, bar) -> None:
+    """Evaluate ``genomes[todo]`` on the Dask cluster at ``address``; write each record as it arrives."""
+    client = cluster.connect(address)
+    try:
+        payload = cluster.share(client, data.payload(inline=True))
+
+        def keep(task: cluster.Task, record: dict[str, Any]) -> None:
+            i = int(task.label)
+            atomic.write_json(_candidate_file(folder, genomes[i].genome_id()), record)
+            results[i] = record
+            bar.update(1)
+
+        tasks = [cluster.Task(key=f"candidate-{folder.name}-{genomes[i].genome_id()}",
+                              args=(genomes[i].to_json(), payload, config), label=str(i)) for i in todo]  # fmt: skip
+        unique = {t.key: t for t in tasks}  # the same genome twice in a generation is evaluated once
+        cluster.run_tasks(client, _evaluate_remote, list(unique.values()), keep, progress=False)
+        for t in tasks:
+            if int(t.label) not in results:
+                twin = unique[t.key]
+                results[int(t.label)] = results[int(twin.label)]
+                bar.update(1)
+    finally:
+        client.close()
 
 
 def _evaluate_parallel(genomes, todo, payload, config, folder, results, bar) -> None:

@@ -51,6 +51,9 @@ class SearchConfig:
         model's latency (``latency_budget="paper-fittest"``, :func:`search_configs`), which turns
         the search into a search for a model that dominates that one.
     n_jobs: parallel evaluations (joblib processes when > 1); it does not change the result.
+    scheduler: a Dask scheduler address (else ``$SPOKEN100_DASK_SCHEDULER``): candidates are then
+        evaluated on its workers and their artefacts come back here (:mod:`spoken100.data.cluster`);
+        ``n_jobs`` is then ignored. It does not change the result either.
     threads: TensorFlow intra-op threads of every training (1: the weights do not depend on the
         machine's core count, see :func:`spoken100.nas.train.configure_tensorflow`).
     """
@@ -78,6 +81,7 @@ class SearchConfig:
     warm_start: bool = False
     max_latency_ms: float | None = None
     n_jobs: int = 2
+    scheduler: str | None = None
     threads: int | None = 1
 
     @property
@@ -122,8 +126,8 @@ class SearchConfig:
                 **({"max_latency_ms": self.max_latency_ms} if self.max_latency_ms is not None else {})}  # fmt: skip
 
     def search_settings(self) -> dict[str, Any]:
-        """The settings that determine the search (everything but generations and n_jobs)."""
-        skip = {"generations", "n_jobs"}
+        """The settings that determine the search (everything but generations and where it runs)."""
+        skip = {"generations", "n_jobs", "scheduler"}
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
 
 

@@ -51,10 +51,14 @@ class TaskData:
         return {"fit_speakers": list(self.fit_speakers), "val_speakers": list(self.val_speakers),
                 "test_speakers": list(self.test_speakers), "clips": counts, "source": self.split_source}  # fmt: skip
 
-    def payload(self) -> dict[str, Any]:
-        """What a worker process needs: the memory-mapped file's path instead of the array when possible."""
+    def payload(self, inline: bool = False) -> dict[str, Any]:
+        """What a worker process needs: the memory-mapped file's path instead of the array when possible.
+
+        inline: always the array itself (for a worker on another machine, which cannot open the file).
+        """
         path = getattr(self.X, "filename", None)
-        x: Any = ("path", str(path)) if isinstance(self.X, np.memmap) and path else ("array", self.X)
+        on_disk = isinstance(self.X, np.memmap) and path and not inline
+        x: Any = ("path", str(path)) if on_disk else ("array", np.asarray(self.X))
         return {"task": self.task, "x": x, "y": self.y, "speakers": self.speakers,
                 "fit": self.fit_speakers, "val": self.val_speakers, "data_key": self.data_key}  # fmt: skip
 
