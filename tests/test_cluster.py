@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -228,3 +229,56 @@ def test_the_environment_variable_sends_runs_to_the_cluster(local_cluster, local
     _run(_specs(), home, monkeypatch)
     assert seen == [local_cluster.scheduler_address]
     assert _artefacts(home) == local_artefacts
+
+
+# ---- the architecture search on the cluster -----------------------------------------------------
+TIMINGS = ("train_seconds", "eval_seconds")
+
+
+def _without_timings(value):
+    if isinstance(value, dict):
+        return {k: _without_timings(v) for k, v in value.items() if not (k == "seconds" or k.endswith("_seconds"))}
+    if isinstance(value, list):
+        return [_without_timings(v) for v in value]
+    return value
+
+
+def _search_artefacts(home: Path) -> dict[str, object]:
+    """The search's candidate records and trained weights, timings left out."""
+    out: dict[str, object] = {}
+    for path in sorted((home / "cache" / "nas").rglob("*")):
+        if not path.is_file():
+            continue
+        name = path.relative_to(home).as_posix()
+        if path.suffix == ".json":
+            record = _without_timings(json.loads(path.read_text()))
+            if isinstance(record.get("config"), dict):
+                record["config"].pop("scheduler")  # where it ran, stated with the search's settings
+            out[name] = record
+        elif path.suffix == ".npz":
+            with np.load(path) as stored:
+                out[name] = {k: stored[k].tolist() for k in stored.files}
+        else:
+            out[name] = path.read_bytes()
+    return out
+
+
+def test_a_one_generation_search_on_the_cluster_gives_the_local_artefacts(local_cluster, tmp_path, monkeypatch):
+    pytest.importorskip("tensorflow")
+    pytest.importorskip("tflite_micro")
+    from dataclasses import replace
+
+    from spoken100.nas import search
+
+    from .test_nas_search import SMALL, task_data
+
+    data = task_data(n_per=3)
+    config = replace(SMALL, population=3, generations=1, max_train_clips=24, int8_val_clips=8)
+    monkeypatch.setenv("SPOKEN100_HOME", str(tmp_path / "local"))
+    local = search.search(data, config, progress=False)
+    monkeypatch.setenv("SPOKEN100_HOME", str(tmp_path / "cluster"))
+    remote = search.search(data, replace(config, scheduler=local_cluster.scheduler_address), progress=False)
+    columns = [c for c in local.candidates.columns if c not in TIMINGS]
+    assert local.candidates.feasible.astype(bool).any()  # something was trained and converted
+    pd.testing.assert_frame_equal(remote.candidates[columns], local.candidates[columns])
+    assert _search_artefacts(tmp_path / "cluster") == _search_artefacts(tmp_path / "local")

@@ -262,6 +262,7 @@ def prepare(data: str, profile_path: Path, out: Path, allow_problems: bool) -> N
 @click.option("--timings", type=click.Path(path_type=Path), required=True, help="Folder for timing records.")
 def run_notebook_command(source: Path, output: Path, profile_path: Path, data: str, timings: Path) -> None:
     """Execute one notebook with its profile parameters into the book's staging folder."""
+    from spoken100.book.devices import chapter_device
     from spoken100.book.profiles import load_profile, notebook_parameters
     from spoken100.book.runner import run_notebook
 
@@ -269,7 +270,9 @@ def run_notebook_command(source: Path, output: Path, profile_path: Path, data: s
     params = notebook_parameters(profile, source.stem, profile_path.stem, data)
     click.echo(f"executing {source.name} ({profile_path.stem} profile) ...")
     seconds = run_notebook(source, output, params, failed_dir=timings / "failed")
-    atomic.write_json(timings / f"{source.stem}.json", {"notebook": source.stem, "seconds": round(seconds, 1)})
+    device = chapter_device(source.stem, params)
+    atomic.write_json(timings / f"{source.stem}.json",
+                      {"notebook": source.stem, "seconds": round(seconds, 1), "device": device})  # fmt: skip
     click.echo(f"executed {source.name} in {seconds:.1f} s")
 
 

@@ -31,7 +31,7 @@ def _git_commit() -> str:
 
 
 def build_info_markdown(corpus: dict, profile_path: Path, timings: Path) -> str:
-    """Markdown describing which corpus and profile this build used, and how long each stage took."""
+    """Markdown describing which corpus and profile this build used, how long each stage took and on what device."""
     profile = yaml.safe_load(Path(profile_path).read_text()) or {}
     kind = "stand-in" if corpus["kind"] == "standin" else "real SpokeN-100"
     badge_class = "warning" if corpus["kind"] == "standin" else "tip"
@@ -50,18 +50,19 @@ def build_info_markdown(corpus: dict, profile_path: Path, timings: Path) -> str:
         f"- **Code:** spoken100 {__version__}, commit {_git_commit()}; Python {platform.python_version()}.",
         ":::",
         "",
-        "| stage | seconds |",
-        "|---|---|",
+        "| stage | seconds | device |",
+        "|---|---|---|",
     ]
     timing = corpus.get("timing")
     if timing:
         lines.append(
             f"| stand-in generation ({timing['clips_generated']:,} clips, {timing['n_jobs']} processes; "
-            f"last run that generated clips) | {timing['elapsed_s']:.1f} |"
+            f"last run that generated clips) | {timing['elapsed_s']:.1f} | CPU (espeak-ng) |"
         )
     for record in sorted(Path(timings).glob("*.json")):
         entry = json.loads(record.read_text())
-        lines.append(f"| notebook `{entry['notebook']}` (execution) | {entry['seconds']:.1f} |")
+        device = entry.get("device", "not recorded")
+        lines.append(f"| notebook `{entry['notebook']}` (execution) | {entry['seconds']:.1f} | {device} |")
     return "\n".join(lines) + "\n"
 
 

@@ -265,8 +265,8 @@ def build_model(genome: Genome, seed: int | None = 0, name: str | None = None) -
 
     genome: a valid genome (validated structurally here; bounds are the search's business).
     seed: seeds every trainable initialiser (Glorot-uniform kernels, zero biases, as Keras' defaults
-        and the published models), so the same genome and seed give the same weights; ``None`` for
-        unseeded draws.
+        and the published models) and every dropout mask, so the same genome and seed give the same
+        weights in any process; ``None`` for unseeded draws.
     name: model name; default ``"nas_<genome_id>"``.
 
     The front end's layers are named ``frontend_*`` and are not trainable; block layers
@@ -277,8 +277,15 @@ def build_model(genome: Genome, seed: int | None = 0, name: str | None = None) -
     L = keras.layers
     counter = iter(range(10**6))
 
+    dropouts = iter(range(500, 1000))
+
     def init():
         return keras.initializers.GlorotUniform(seed=None if seed is None else seed * 1000 + next(counter))
+
+    def dropout(rate: float, name: str):
+        # Seeded, or Keras draws the seed from Python's global `random`, which other threads of the
+        # process (a Dask worker's event loop) also draw from: the masks would differ run to run.
+        return L.Dropout(rate, seed=None if seed is None else seed * 1000 + next(dropouts), name=name)
 
     pre = genome.preprocessing
     inputs = keras.Input((pre.n_samples,), name="waveform")
@@ -303,11 +310,11 @@ def build_model(genome: Genome, seed: int | None = 0, name: str | None = None) -
     pool = L.GlobalAveragePooling2D if h.pooling == "avg" else L.GlobalMaxPooling2D
     x = pool(name="head_pool")(x)
     if h.input_dropout > 0:
-        x = L.Dropout(h.input_dropout, name="head_dropout_in")(x)
+        x = dropout(h.input_dropout, "head_dropout_in")(x)
     for j, d in enumerate(h.dense):
         x = L.Dense(d.units, activation="relu", kernel_initializer=init(), name=f"head_dense{j}")(x)
         if d.dropout > 0:
-            x = L.Dropout(d.dropout, name=f"head_dropout{j}")(x)
+            x = dropout(d.dropout, f"head_dropout{j}")(x)
     outputs = L.Dense(genome.n_classes, activation="softmax", kernel_initializer=init(), name="head_out")(x)
     model = keras.Model(inputs, outputs, name=name or f"nas_{genome.genome_id()}")
     assign()
