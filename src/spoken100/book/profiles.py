@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-PROFILE_NAMES = ("smoke", "default", "paper", "reference")
+PROFILE_NAMES = ("smoke", "default", "paper", "paper-rehearsal", "reference")
 
 
 class ProfileError(ValueError):

@@ -1,0 +1,117 @@
+"""Retrain searched and published architectures over the speaker folds, as the paper's EvoNAS table did.
+
+The paper reports its three EvoNAS models (most accurate, fastest, fittest) as mean ± SD over the
+8 speaker folds, each retrained from scratch with the lab's retraining schedule (Adam at 5e-4
+until epoch 25, 1e-5 until 50, then 1e-6; paper-facts §4.3) and scored on that fold's test
+speakers. :func:`retrain_over_folds` does the same for any architectures (this book's picks and the
+paper's three), for chosen folds and seeds: every (architecture, fold, seed) trains on the fold's
+fit speakers, selects nothing, and is scored once on the fold's test speakers, which the search
+never saw. Each training is a cached artefact of :func:`~spoken100.nas.train.train_genome`, so an
+interrupted retraining resumes and a rerun costs seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from tqdm.auto import tqdm
+
+from spoken100.data.tasks import TASK_CLASSES
+from spoken100.nas.genome import Genome
+from spoken100.nas.search_config import PUBLISHED_VARIANTS, SearchConfig, published_candidates
+from spoken100.nas.task_data import task_data
+from spoken100.nas.train import train_genome
+
+#: The lab's retraining schedule of its EvoNAS models: ``(until_epoch, rate)`` (paper-facts §4.3).
+RETRAIN_SCHEDULE: tuple[tuple[int, float], ...] = ((25, 5e-4), (50, 1e-5), (51, 1e-6))
+
+
+@dataclass(frozen=True)
+class RetrainSettings:
+    """Which folds and seeds to retrain on, for how many epochs (every fit clip, batch 32).
+
+    folds: 1-based fold numbers; empty means no retraining. seeds: one training per seed and fold.
+    """
+
+    folds: tuple[int, ...] = ()
+    seeds: tuple[int, ...] = (0,)
+    epochs: int = 75
+    batch_size: int = 32
+
+    def validate(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1 or not self.seeds:
+            raise ValueError(f"retraining needs epochs >= 1, batch_size >= 1 and a seed; got {self}")
+
+
+def retrain_over_folds(
+    corpus,
+    config: SearchConfig,
+    genomes: Mapping[str, Genome],
+    settings: RetrainSettings,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Train every genome on every fold's fit speakers for every seed; score it on the fold's test speakers.
+
+    config: the search's settings for one task (its fold and split rules; the fold is replaced by
+        each of ``settings.folds``). genomes: label -> genome, e.g. ``{"search fittest": g, ...}``.
+    Returns one row per (model, fold, seed): ``model``, ``task``, ``fold``, ``seed``,
+    ``test_accuracy``, ``val_accuracy``, ``n_fit``, ``n_test``, ``seconds``, ``cached``.
+    """
+    settings.validate()
+    rows = []
+    jobs = [(fold, seed, label) for fold in settings.folds for seed in settings.seeds for label in genomes]
+    bar = tqdm(total=len(jobs), desc=f"retraining ({config.task})", unit="run", disable=not progress)
+    data_by_fold = {}
+    for fold, seed, label in jobs:
+        if fold not in data_by_fold:
+            data_by_fold[fold] = task_data(corpus, replace(config, fold=fold), progress=False)
+        data = data_by_fold[fold]
+        trained = train_genome(
+            genomes[label], data.X, data.y, data.speakers, data.fit_speakers, data.val_speakers, data.test_speakers,
+            epochs=settings.epochs, batch_size=settings.batch_size, max_train_clips=None, max_val_clips=None,
+            seed=seed, schedule=RETRAIN_SCHEDULE, data_key=data.data_key, threads=config.threads, keep_model=False,
+        )  # fmt: skip
+        rows.append({"model": label, "task": config.task, "fold": fold, "seed": seed,
+                     "test_accuracy": trained.test_accuracy, "val_accuracy": trained.val_accuracy,
+                     "n_fit": trained.n_fit, "n_test": trained.n_test, "seconds": trained.seconds,
+                     "cached": trained.cached})  # fmt: skip
+        bar.update(1)
+    bar.close()
+    return pd.DataFrame(rows, columns=["model", "task", "fold", "seed", "test_accuracy", "val_accuracy", "n_fit",
+                                       "n_test", "seconds", "cached"])  # fmt: skip
+
+
+def retrain_summary(runs: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Per model and task: mean test accuracy, population SD (as the paper printed it), a t interval, chance.
+
+    The interval is over the model's runs (folds x seeds), ``mean ± t * sd / sqrt(n)``; with one
+    run it is undefined (NaN) and says so rather than showing ± 0.
+    """
+    out = []
+    for (model, task), group in runs.groupby(["model", "task"], sort=False):
+        acc = group["test_accuracy"].to_numpy(dtype=float)
+        n = len(acc)
+        half = float(stats.t.ppf(0.5 + level / 2, n - 1) * acc.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+        out.append({"model": model, "task": task, "runs": n, "folds": group["fold"].nunique(),
+                    "seeds": group["seed"].nunique(), "mean": float(acc.mean()), "sd": float(acc.std(ddof=0)),
+                    "ci_low": float(acc.mean() - half), "ci_high": float(acc.mean() + half),
+                    "chance": 1 / TASK_CLASSES[task]})  # fmt: skip
+    return pd.DataFrame(out)
+
+
+def architectures(result, variants: Sequence[str] = PUBLISHED_VARIANTS) -> dict[str, Genome]:
+    """The search's three picks and the paper's architectures for its task, labelled for the tables."""
+    picks = {f"search {role}": result.pick(role) for role in ("most accurate", "fastest", "fittest")}
+    paper = {f"paper {name.split('_', 1)[1]}": genome
+             for name, genome in published_candidates(result.config.task, variants).items()}  # fmt: skip
+    return {**picks, **paper}
+
+
+def settings_from(folds: Sequence[int] | None, seeds: Sequence[int], epochs: int) -> RetrainSettings:
+    """:class:`RetrainSettings` from chapter 5's parameters (``folds`` ``None`` or empty: no retraining)."""
+    return RetrainSettings(folds=tuple(int(f) for f in folds or ()), seeds=tuple(int(s) for s in seeds),
+                           epochs=int(epochs))  # fmt: skip

@@ -1,0 +1,70 @@
+"""Retraining over folds: every (model, fold, seed) trained on the fit speakers, scored on the test speakers."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from spoken100.nas import retrain
+from spoken100.nas.search_config import SearchConfig, published_candidates
+from spoken100.nas.task_data import TaskData
+
+SPEAKERS = [f"s{i}" for i in range(8)]
+
+
+def _fold_data(corpus, config, progress=False) -> TaskData:
+    """Fold f tests on speakers s(2f-2), s(2f-1); the rest fit (the last two of them validate)."""
+    test = tuple(SPEAKERS[2 * config.fold - 2 : 2 * config.fold])
+    rest = [s for s in SPEAKERS if s not in test]
+    speakers = np.repeat(SPEAKERS, 4)
+    return TaskData(config.task, np.zeros((len(speakers), 8), np.float32), np.arange(len(speakers)) % 4, speakers,
+                    tuple(rest[:-2]), tuple(rest[-2:]), test, data_key=f"fold{config.fold}")  # fmt: skip
+
+
+def test_every_model_fold_and_seed_is_trained_on_fit_and_scored_on_test(monkeypatch):
+    calls = []
+
+    def fake_train(genome, X, y, speakers, fit, val, test, **kw):
+        calls.append({"fit": set(fit), "val": set(val), "test": set(test), **kw})
+        score = 0.25 + 0.01 * len(calls)
+        return SimpleNamespace(test_accuracy=score, val_accuracy=score, n_fit=len(fit) * 4, n_test=len(test) * 4,
+                               seconds=1.0, cached=False)  # fmt: skip
+
+    monkeypatch.setattr(retrain, "task_data", _fold_data)
+    monkeypatch.setattr(retrain, "train_genome", fake_train)
+    genomes = {f"paper {k.split('_', 1)[1]}": g for k, g in published_candidates("language").items()}
+    settings = retrain.RetrainSettings(folds=(1, 3), seeds=(0, 1), epochs=2)
+    runs = retrain.retrain_over_folds(None, SearchConfig(task="language"), genomes, settings, progress=False)
+    assert len(runs) == 2 * 2 * 3 and set(runs.fold) == {1, 3} and set(runs.seed) == {0, 1}
+    for call in calls:
+        assert not call["test"] & (call["fit"] | call["val"])  # the test speakers are never trained on
+        assert call["schedule"] == retrain.RETRAIN_SCHEDULE and call["epochs"] == 2
+        assert call["max_train_clips"] is None and call["max_val_clips"] is None  # every fit clip
+    assert {frozenset(c["test"]) for c in calls} == {frozenset({"s0", "s1"}), frozenset({"s4", "s5"})}
+    summary = retrain.retrain_summary(runs)
+    assert list(summary.runs) == [4, 4, 4] and (summary.chance == 0.25).all()
+
+
+def test_the_summary_is_mean_population_sd_and_a_t_interval():
+    import pandas as pd
+
+    runs = pd.DataFrame({"model": ["a"] * 3 + ["b"], "task": ["number"] * 4, "fold": [1, 2, 3, 1], "seed": [0] * 4,
+                         "test_accuracy": [0.1, 0.2, 0.3, 0.5]})  # fmt: skip
+    summary = retrain.retrain_summary(runs).set_index("model")
+    assert summary.loc["a", "mean"] == pytest.approx(0.2)
+    assert summary.loc["a", "sd"] == pytest.approx(np.sqrt(((0.1**2) * 2) / 3))  # ddof 0, as the paper printed it
+    half = 4.302652729911275 * 0.1 / np.sqrt(3)  # t(0.975, 2 df) x sample SD / sqrt(n)
+    assert summary.loc["a", "ci_low"] == pytest.approx(0.2 - half) and summary.loc["a", "ci_high"] == pytest.approx(
+        0.2 + half
+    )
+    assert np.isnan(summary.loc["b", "ci_low"])  # one run: no interval, never "± 0"
+    assert summary.loc["b", "chance"] == pytest.approx(0.01)
+
+
+def test_settings_from_chapter_parameters():
+    assert retrain.settings_from([], [0], 75).folds == ()
+    assert retrain.settings_from(None, [0, 1], 3) == retrain.RetrainSettings(folds=(), seeds=(0, 1), epochs=3)
+    with pytest.raises(ValueError, match="epochs"):
+        retrain.settings_from([1], [0], 0).validate()
