@@ -1,5 +1,5 @@
 # SpokeN-100 companion. `make book` and `make test` do everything on a fresh machine.
-#   make book [PROFILE=smoke|default|paper|reference] [DATA=standin|real|/path/to/SpokeN-100] [ALLOW_PROBLEMS=1]
+#   make book [PROFILE=smoke|default|paper|paper-rehearsal|reference] [DATA=standin|real|/path/to/SpokeN-100] [ALLOW_PROBLEMS=1]
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -30,7 +30,7 @@ JB_FLAGS := -W -n --keep-going
 # Debian's human-recorded telephone prompts (CC BY-SA 3.0), the human voices of chapters 4 and 6.
 PROMPT_PACKAGES := asterisk-core-sounds-en-wav asterisk-core-sounds-fr-wav
 
-.PHONY: help setup system-deps browser-deps data fsdd book html serve bench test lint unit book-test clean clean-book FORCE
+.PHONY: help setup system-deps browser-deps data fsdd book html serve bench test lint unit book-test rehearsal-test clean clean-book FORCE
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/' | expand -t 14
@@ -146,7 +146,7 @@ bench: setup  ## time every expensive stage from a cold start; results go to _bu
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script --out $(BENCH)/$$(basename $$script .py | sed 's/^bench_//').json; done
 
 # ---- quality gates ----------------------------------------------------------------------------
-test: setup browser-deps lint unit book-test  ## lint, unit tests, and a clean smoke-profile build of the book
+test: setup browser-deps lint unit book-test rehearsal-test  ## lint, unit tests, clean smoke and paper-rehearsal builds
 
 lint:
 	$(BIN)/ruff check src tests
@@ -159,6 +159,10 @@ book-test: browser-deps  ## clean build of the smoke profile, warnings as errors
 	rm -rf _build/test
 	$(MAKE) --no-print-directory book PROFILE=smoke WORK=_build/test HTML=_build/test/html
 	$(BIN)/pytest -q -m slow
+
+rehearsal-test:  ## clean build of the paper-rehearsal profile: the paper profile's code path, cut to minutes
+	rm -rf _build/rehearsal
+	$(MAKE) --no-print-directory book PROFILE=paper-rehearsal WORK=_build/rehearsal HTML=_build/rehearsal/html
 
 clean-book:  ## remove the build outputs (keeps data/ and .venv)
 	rm -rf _build

@@ -1,0 +1,81 @@
+"""What the paper profile's chapter 4 would cost, estimated from measured per-epoch training times.
+
+The paper's protocol trains five models x two tasks x 8 folds, for 75 epochs, under two protocols
+(the paper's: all 28 training speakers; the honest one: 24 fit speakers). The committed reference
+records (:mod:`spoken100.baselines.reference`) measured each full-size model's epoch time on one
+fold at one torch thread. An epoch's cost is proportional to the clips it trains on, so a paper
+protocol epoch costs 28/24 of an honest one. The estimate is
+
+    core-hours = sum over tasks and protocols of  core-seconds per epoch x speakers / 24 x epochs x folds / 3600,
+
+and on N one-thread workers the wall time is at least the larger of ``core-hours / N`` and the
+longest single run (a run cannot be split). Evaluation and the follow-up studies are left out.
+Everything here is an **estimate** from a measurement on the machine the records name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from spoken100.baselines.models import BASELINES
+
+#: Training speakers per protocol in the paper's 8-fold split (32 speakers, 4 test, 4 validation).
+PROTOCOL_SPEAKERS = {"paper": 28, "honest": 24}
+#: The speakers a reference record's honest run trained on.
+MEASURED_SPEAKERS = PROTOCOL_SPEAKERS["honest"]
+
+
+def epoch_core_seconds(records: Sequence[dict]) -> pd.DataFrame:
+    """Measured core-seconds per honest-protocol epoch, per model and task (mean over the records' folds)."""
+    rows = [{"model": r["model"], "task": r["task"], "core_seconds": 3600 * r["cpu_hours"] / r["epochs"],
+             "device": r.get("device", "cpu"), "cpu": (r.get("machine") or {}).get("cpu", "")}
+            for r in records if r.get("protocol", "honest") == "honest" and r.get("epochs")]  # fmt: skip
+    if not rows:
+        return pd.DataFrame(columns=["model", "task", "core_seconds", "device", "cpu"])
+    return (
+        pd.DataFrame(rows)
+        .groupby(["model", "task"], as_index=False, sort=False)
+        .agg(core_seconds=("core_seconds", "mean"), device=("device", "first"), cpu=("cpu", "first"))
+    )
+
+
+def paper_profile_cost(
+    records: Sequence[dict],
+    *,
+    epochs: int = 75,
+    folds: int = 8,
+    tasks: Sequence[str] = ("language", "number"),
+    protocols: Sequence[str] = ("paper", "honest"),
+    workers: Sequence[int] = (1, 8, 32),
+) -> pd.DataFrame:
+    """One row per model: measured epoch cost, runs, estimated core-hours and wall hours on N workers.
+
+    A model without a record for every task gets NaN (never a guess). Returns columns ``model``,
+    ``title``, ``measured_on``, ``core_s_per_epoch`` (mean over tasks, honest protocol), ``runs``,
+    ``core_hours``, ``longest_run_hours`` and ``hours_on_<N>_workers``; a last row ``total``.
+    """
+    measured = epoch_core_seconds(records).set_index(["model", "task"])
+    rows = []
+    for model, spec in BASELINES.items():
+        per_task = [measured.core_seconds.get((model, task)) for task in tasks]
+        known = all(v is not None for v in per_task)
+        scale = [PROTOCOL_SPEAKERS[p] / MEASURED_SPEAKERS for p in protocols]
+        hours = sum(v * s * epochs * folds for v in per_task for s in scale) / 3600 if known else float("nan")
+        longest = max(per_task) * max(scale) * epochs / 3600 if known else float("nan")
+        where = measured.loc[model].iloc[0] if model in measured.index.get_level_values(0) else None
+        row = {"model": model, "title": spec.title,
+               "measured_on": f"{where.device} ({where.cpu})" if where is not None else "not measured at full size",
+               "core_s_per_epoch": sum(per_task) / len(per_task) if known else float("nan"),
+               "runs": len(tasks) * folds * len(protocols), "core_hours": hours, "longest_run_hours": longest}  # fmt: skip
+        for n in workers:
+            row[f"hours_on_{n}_workers"] = max(hours / n, longest) if known else float("nan")
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    total = {"model": "total", "title": "all five (measured ones only)" if table.core_hours.isna().any() else "all five",
+             "measured_on": "", "core_s_per_epoch": float("nan"), "runs": int(table.runs.sum()),
+             "core_hours": float(table.core_hours.sum()), "longest_run_hours": float(table.longest_run_hours.max())}  # fmt: skip
+    for n in workers:
+        total[f"hours_on_{n}_workers"] = max(total["core_hours"] / n, total["longest_run_hours"])
+    return pd.concat([table, pd.DataFrame([total])], ignore_index=True)
