@@ -133,8 +133,14 @@ class SearchConfig:
 
 #: Chapter 5's parameters that are not search settings: which tasks to search, which published models
 #: to train, the latency budget in words (resolved into ``max_latency_ms``) and the retraining over folds.
-CHAPTER_ONLY_PARAMETERS = ("tasks", "published_variants", "latency_budget", "retrain_folds", "retrain_seeds",
-                           "retrain_epochs")
+CHAPTER_ONLY_PARAMETERS = (
+    "tasks",
+    "published_variants",
+    "latency_budget",
+    "retrain_folds",
+    "retrain_seeds",
+    "retrain_epochs",
+)
 
 
 PUBLISHED_VARIANTS = ("accurate", "fastest", "fittest")
