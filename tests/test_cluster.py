@@ -76,7 +76,10 @@ def _artefacts(home: Path) -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def local_cluster():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+    import dask
+
+    # one death per task is forgiven, a second gives up on it (KilledWorker): keeps the crash test short
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}), distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                                   dashboard_address=None, silence_logs=40) as lc:  # fmt: skip
         yield lc
 
@@ -113,6 +116,7 @@ def _writes_three_files(n: int) -> int:
     (folder / "result.json").write_text("{}")  # the marker written first must still come back last
     time.sleep(0.01)
     (folder / "weights.pt").write_bytes(b"w" * n)
+    time.sleep(0.01)
     (folder / "predictions.npz").write_bytes(b"p")
     return n * 10
 
@@ -229,6 +233,34 @@ def test_the_environment_variable_sends_runs_to_the_cluster(local_cluster, local
     _run(_specs(), home, monkeypatch)
     assert seen == [local_cluster.scheduler_address]
     assert _artefacts(home) == local_artefacts
+
+
+def _fails_or_dies(n: int, how: str) -> int:
+    if n == 2:
+        if how == "raise":
+            raise ValueError("task 2 fails (injected)")
+        os._exit(3)  # the worker process dies, every time it gets this task
+    from spoken100.data.paths import cache_dir
+
+    (cache_dir("demo") / f"{n}.txt").write_text(str(n))
+    return n
+
+
+@pytest.mark.parametrize("how", ["raise", "die"])
+def test_a_failing_task_never_costs_the_others_their_results(local_cluster, isolated_home, how):
+    tasks = [cluster.Task(key=f"demo-{how}-{n}", args=(n, how), label=str(n)) for n in range(4)]
+    done = []
+    with distributed.Client(local_cluster.scheduler_address, set_as_default=False) as client:
+        with pytest.raises((ValueError, distributed.KilledWorker)):
+            cluster.run_tasks(client, _fails_or_dies, tasks, lambda t, v: done.append(v), progress=False)
+        assert sorted(done) == [0, 1, 3]  # every other task finished and was stored before the error
+        assert sorted(p.name for p in (isolated_home / "cache" / "demo").iterdir()) == ["0.txt", "1.txt", "3.txt"]
+
+        handled = []
+        again = [cluster.Task(key=f"again-{t.key}", args=t.args, label=t.label) for t in tasks]
+        cluster.run_tasks(client, _fails_or_dies, again, lambda t, v: None, progress=False,
+                          on_error=lambda t, e: handled.append((t.label, type(e).__name__)) or True)  # fmt: skip
+        assert handled == [("2", "ValueError" if how == "raise" else "KilledWorker")]
 
 
 # ---- the architecture search on the cluster -----------------------------------------------------

@@ -38,6 +38,15 @@ def test_chapter_4_estimate_scales_measured_epochs_by_protocol_folds_and_epochs(
     assert "measured ones only" in table.loc["total", "title"]
 
 
+def test_without_cpu_records_nothing_is_estimated():
+    gpu = {**_record("cnn_2d", "language", 1.0, 10), "device": "cuda"}
+    del gpu["cpu_hours"]
+    gpu["gpu_hours"] = 0.1
+    table = baseline_cost.paper_profile_cost([gpu]).set_index("model")
+    assert table.core_hours.isna().all()  # neither a 0 total nor a GPU time read as CPU time
+    assert np.isnan(table.loc["total", "hours_on_8_workers"])
+
+
 def test_candidates_per_search_counts_generation_one_then_the_offspring():
     assert search_cost.candidates_per_search(10, None, 10, 8) == 80
     assert search_cost.candidates_per_search(100, 300, 100, 25) == 2700
@@ -50,6 +59,19 @@ def test_the_cost_targets_are_the_paper_profiles_settings():
                 "retrain_epochs"):  # fmt: skip
         assert evonas[key] == target[key], key
     assert len(evonas["retrain_folds"]) == target["retrain_folds"]
+
+
+def test_chapter_4_estimate_defaults_are_the_paper_profiles_settings():
+    import inspect
+
+    profiles = ROOT / "profiles"
+    paper = yaml.safe_load((profiles / "paper.yml").read_text())["notebooks"]["04_baselines"]
+    default = yaml.safe_load((profiles / "default.yml").read_text())["notebooks"]["04_baselines"]
+    defaults = inspect.signature(baseline_cost.paper_profile_cost).parameters
+    assert defaults["epochs"].default == paper["epochs"]
+    assert paper["folds"] is None and defaults["folds"].default == paper.get("n_folds", default["n_folds"])
+    assert tuple(defaults["protocols"].default) == tuple(paper["protocols"])
+    assert tuple(defaults["tasks"].default) == tuple(paper["tasks"])
 
 
 def test_chapter_5_estimate_from_measured_candidates():

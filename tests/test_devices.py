@@ -42,3 +42,9 @@ def test_the_build_information_has_a_device_column(tmp_path):
     text = build_info_markdown(corpus, profile, timings)
     assert "| notebook `04_baselines` (execution) | 12.0 | PyTorch on CUDA GPU (X) |" in text
     assert "| notebook `01_generation_audit` (execution) | 3.0 | not recorded |" in text
+
+
+def test_a_cluster_build_says_the_work_ran_on_the_workers(monkeypatch):
+    monkeypatch.setenv("SPOKEN100_DASK_SCHEDULER", "tcp://10.0.0.5:8786")
+    assert "Dask workers of tcp://10.0.0.5:8786" in devices.chapter_device("05_evonas", {"scheduler": None})
+    assert devices.chapter_device("01_generation_audit", {}).startswith("CPU (")  # not spread out

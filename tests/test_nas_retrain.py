@@ -29,8 +29,8 @@ def test_every_model_fold_and_seed_is_trained_on_fit_and_scored_on_test(monkeypa
     def fake_train(genome, X, y, speakers, fit, val, test, **kw):
         calls.append({"fit": set(fit), "val": set(val), "test": set(test), **kw})
         score = 0.25 + 0.01 * len(calls)
-        return SimpleNamespace(test_accuracy=score, val_accuracy=score, n_fit=len(fit) * 4, n_test=len(test) * 4,
-                               seconds=1.0, cached=False)  # fmt: skip
+        return SimpleNamespace(test_accuracy=score, val_accuracy=score / 2, n_fit=len(fit) * 4,
+                               n_test=len(test) * 4, seconds=1.0, cached=False)  # fmt: skip
 
     monkeypatch.setattr(retrain, "task_data", _fold_data)
     monkeypatch.setattr(retrain, "train_genome", fake_train)
@@ -43,8 +43,10 @@ def test_every_model_fold_and_seed_is_trained_on_fit_and_scored_on_test(monkeypa
         assert call["schedule"] == retrain.RETRAIN_SCHEDULE and call["epochs"] == 2
         assert call["max_train_clips"] is None and call["max_val_clips"] is None  # every fit clip
     assert {frozenset(c["test"]) for c in calls} == {frozenset({"s0", "s1"}), frozenset({"s4", "s5"})}
+    assert (runs.test_accuracy == 2 * runs.val_accuracy).all()  # the test score, not the validation one
     summary = retrain.retrain_summary(runs)
     assert list(summary.runs) == [4, 4, 4] and (summary.chance == 0.25).all()
+    assert summary["mean"].tolist() == [runs[runs.model == m].test_accuracy.mean() for m in summary.model]
 
 
 def test_the_summary_is_mean_population_sd_and_a_t_interval():

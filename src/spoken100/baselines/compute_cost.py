@@ -28,10 +28,15 @@ MEASURED_SPEAKERS = PROTOCOL_SPEAKERS["honest"]
 
 
 def epoch_core_seconds(records: Sequence[dict]) -> pd.DataFrame:
-    """Measured core-seconds per honest-protocol epoch, per model and task (mean over the records' folds)."""
+    """Measured core-seconds per honest-protocol epoch, per model and task (mean over the records' folds).
+
+    Only CPU records count (``cpu_hours``); a GPU record (``gpu_hours``) measures another kind of
+    cost and is left out here.
+    """
     rows = [{"model": r["model"], "task": r["task"], "core_seconds": 3600 * r["cpu_hours"] / r["epochs"],
              "device": r.get("device", "cpu"), "cpu": (r.get("machine") or {}).get("cpu", "")}
-            for r in records if r.get("protocol", "honest") == "honest" and r.get("epochs")]  # fmt: skip
+            for r in records
+            if r.get("protocol", "honest") == "honest" and r.get("epochs") and r.get("cpu_hours") is not None]  # fmt: skip
     if not rows:
         return pd.DataFrame(columns=["model", "task", "core_seconds", "device", "cpu"])
     return (
@@ -73,9 +78,11 @@ def paper_profile_cost(
             row[f"hours_on_{n}_workers"] = max(hours / n, longest) if known else float("nan")
         rows.append(row)
     table = pd.DataFrame(rows)
+    measured_any = table.core_hours.notna().any()
     total = {"model": "total", "title": "all five (measured ones only)" if table.core_hours.isna().any() else "all five",
              "measured_on": "", "core_s_per_epoch": float("nan"), "runs": int(table.runs.sum()),
-             "core_hours": float(table.core_hours.sum()), "longest_run_hours": float(table.longest_run_hours.max())}  # fmt: skip
+             "core_hours": float(table.core_hours.sum()) if measured_any else float("nan"),
+             "longest_run_hours": float(table.longest_run_hours.max()) if measured_any else float("nan")}  # fmt: skip
     for n in workers:
         total[f"hours_on_{n}_workers"] = max(total["core_hours"] / n, total["longest_run_hours"])
     return pd.concat([table, pd.DataFrame([total])], ignore_index=True)

@@ -13,6 +13,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from spoken100.data import cluster
+
 #: The framework that does a chapter's heavy computation (chapters not named: the CPU libraries).
 CHAPTER_FRAMEWORKS = {"04_baselines": "torch", "05_evonas": "tensorflow", "06_deployment": "tensorflow"}
 
@@ -51,8 +53,15 @@ def tensorflow_device() -> str:
 
 
 def chapter_device(notebook: str, parameters: Mapping[str, Any] | None = None) -> str:
-    """One line naming the device ``notebook`` (its file stem) computes on with ``parameters``."""
+    """One line naming the device ``notebook`` (its file stem) computes on with ``parameters``.
+
+    With a Dask scheduler (the ``scheduler`` parameter or ``$SPOKEN100_DASK_SCHEDULER``) the
+    training chapters run on its workers, whose devices this machine cannot see: the line says so.
+    """
     framework = CHAPTER_FRAMEWORKS.get(notebook)
+    address = cluster.scheduler_address((parameters or {}).get("scheduler"))
+    if framework and address:
+        return f"the Dask workers of {address} (their devices are not recorded here)"
     if framework == "torch":
         return "PyTorch on " + torch_device((parameters or {}).get("device"))
     if framework == "tensorflow":

@@ -11,7 +11,8 @@ This module sends such functions to Dask workers and brings their artefacts back
    checking that the worker runs the same code as the client (:func:`~spoken100.data.codehash.code_fingerprint`
    of the function), and returns its value together with every file it wrote, as bytes;
 3. the client writes those files under its own data home (:func:`store_files`), each atomically,
-   in the order the worker wrote them, so a run's completion marker (``result.json``) lands last;
+   with a run's completion marker (``result.json``) last, so a run is never found finished with
+   a file missing;
    a file that exists already is never written again.
 
 So workers need the ``spoken100`` package at the client's commit and nothing else: no corpus, no
@@ -104,7 +105,11 @@ def share(client, value: Any):
 
 
 def _written_files(home: Path) -> list[tuple[str, bytes]]:
-    """Every file under ``home`` as ``(relative path, bytes)``, in the order it was written, markers last."""
+    """Every file under ``home`` as ``(relative path, bytes)``, markers last, the rest by modification time.
+
+    Files stamped in the same clock tick come in name order; only the markers' place matters (they
+    must land after the files they vouch for).
+    """
     paths = [p for p in home.rglob("*") if p.is_file()]
     paths.sort(key=lambda p: (p.name in DONE_MARKERS, p.stat().st_mtime_ns, str(p)))
     return [(p.relative_to(home).as_posix(), p.read_bytes()) for p in paths]
@@ -164,22 +169,27 @@ def run_tasks(
     tasks: Sequence[Task],
     on_result: Callable[[Task, Any], None],
     *,
-    retries: int = 2,
+    on_error: Callable[[Task, BaseException], bool] | None = None,
+    retries: int = 0,
     progress: bool = True,
     desc: str = "tasks",
 ) -> None:
     """Run ``function`` for every task on the cluster; store each result's files, then call ``on_result``.
 
-    Results are handled in the order they finish. retries: reruns of a task that raised (a dead
-    worker is handled by the scheduler itself, see the module docstring). A task that still fails
-    raises here, after the finished ones are stored. On any exit, including Ctrl-C, the tasks
-    still pending are cancelled.
+    Results are handled in the order they finish. A task that fails (it raised, or it killed
+    workers until the scheduler gave up: ``distributed.KilledWorker``) goes to ``on_error``, which
+    returns ``True`` when it handled it (e.g. recorded a crashed candidate); otherwise the first
+    such error is raised here once every other task has finished and been stored, so one failure
+    never throws away work in flight. retries: reruns of a task that raised (0 by default: the
+    tasks are deterministic, and a dead worker is handled by the scheduler itself). On any exit,
+    including Ctrl-C, the tasks still pending are cancelled.
     """
     from distributed import as_completed  # deferred: see connect
 
     if not tasks:
         return
     fingerprint = code_fingerprint(function)
+    home = data_home()  # resolved once: a task run in this process swaps the environment's home
     by_key = {task.key: task for task in tasks}
     if len(by_key) != len(tasks):
         raise ClusterError("task keys must be unique")
@@ -188,12 +198,22 @@ def run_tasks(
                       **task.kwargs)
         for task in tasks
     ]  # fmt: skip
+    failures: list[BaseException] = []
     try:
         with tqdm(total=len(tasks), desc=desc, unit="task", disable=not progress) as bar:
             for future in as_completed(futures, loop=client.loop):
-                result = future.result()
-                store_files(result["files"])
-                on_result(by_key[future.key], result["value"])
+                task = by_key[future.key]
+                if future.status == "finished":
+                    result = future.result()
+                    store_files(result["files"], home)
+                    on_result(task, result["value"])
+                else:
+                    error = (future.exception() if future.status == "error"
+                             else ClusterError(f"task {task.key} was {future.status} by the cluster"))  # fmt: skip
+                    if not (on_error and on_error(task, error)):
+                        failures.append(error)
                 bar.update(1)
     finally:
         client.cancel([f for f in futures if not f.done()])
+    if failures:
+        raise failures[0]

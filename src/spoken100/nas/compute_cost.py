@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-#: The paper profile's search and retraining (profiles/paper.yml; tests/test_defaults.py checks they agree).
+#: The paper profile's search and retraining (profiles/paper.yml; tests/test_compute_cost.py checks they agree).
 PAPER_PROFILE_SEARCH = {"population": 100, "initial_population": 300, "offspring": 100, "generations": 25,
                         "epochs": 10, "max_train_clips": None, "retrain_folds": 8, "retrain_epochs": 75}  # fmt: skip
 #: Fit clips of one fold of the full corpus: 24 fit speakers x 100 numbers x 4 languages.

@@ -335,10 +335,21 @@ def _evaluate_on_cluster(address, genomes, todo, data: TaskData, config, folder:
             results[i] = record
             bar.update(1)
 
+        def crashed(task: cluster.Task, error: BaseException) -> bool:
+            """A candidate that killed every worker it ran on is recorded as crashed, as locally."""
+            from distributed import KilledWorker  # deferred: see cluster.connect
+
+            if not isinstance(error, KilledWorker):
+                return False
+            i = int(task.label)
+            record = jsonable(_crash_record(genomes[i], error))
+            keep(task, record)
+            return True
+
         tasks = [cluster.Task(key=f"candidate-{folder.name}-{genomes[i].genome_id()}",
                               args=(genomes[i].to_json(), payload, config), label=str(i)) for i in todo]  # fmt: skip
         unique = {t.key: t for t in tasks}  # the same genome twice in a generation is evaluated once
-        cluster.run_tasks(client, _evaluate_remote, list(unique.values()), keep, progress=False)
+        cluster.run_tasks(client, _evaluate_remote, list(unique.values()), keep, on_error=crashed, progress=False)
         for t in tasks:
             if int(t.label) not in results:
                 twin = unique[t.key]

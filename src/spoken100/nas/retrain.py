@@ -5,9 +5,12 @@ The paper reports its three EvoNAS models (most accurate, fastest, fittest) as m
 until epoch 25, 1e-5 until 50, then 1e-6; paper-facts §4.3) and scored on that fold's test
 speakers. :func:`retrain_over_folds` does the same for any architectures (this book's picks and the
 paper's three), for chosen folds and seeds: every (architecture, fold, seed) trains on the fold's
-fit speakers, selects nothing, and is scored once on the fold's test speakers, which the search
-never saw. Each training is a cached artefact of :func:`~spoken100.nas.train.train_genome`, so an
-interrupted retraining resumes and a rerun costs seconds.
+24 fit speakers (the paper's runs trained on all 28 and kept the best epoch on the test fold),
+selects nothing, and is scored once on the fold's test speakers. Only the search's own fold's test
+speakers are wholly unseen by the search: the test speakers of the other folds were fit or
+validation speakers of the search that chose the architectures. Each training is a cached
+artefact of :func:`~spoken100.nas.train.train_genome`, so an interrupted retraining resumes and a
+rerun costs seconds. The trainings run here, one after another (not yet on a Dask cluster).
 """
 
 from __future__ import annotations
