@@ -249,18 +249,26 @@ def _fails_or_dies(n: int, how: str) -> int:
 @pytest.mark.parametrize("how", ["raise", "die"])
 def test_a_failing_task_never_costs_the_others_their_results(local_cluster, isolated_home, how):
     tasks = [cluster.Task(key=f"demo-{how}-{n}", args=(n, how), label=str(n)) for n in range(4)]
-    done = []
+    done, failed = [], []
     with distributed.Client(local_cluster.scheduler_address, set_as_default=False) as client:
-        with pytest.raises((ValueError, distributed.KilledWorker)):
-            cluster.run_tasks(client, _fails_or_dies, tasks, lambda t, v: done.append(v), progress=False)
-        assert sorted(done) == [0, 1, 3]  # every other task finished and was stored before the error
-        assert sorted(p.name for p in (isolated_home / "cache" / "demo").iterdir()) == ["0.txt", "1.txt", "3.txt"]
 
-        handled = []
-        again = [cluster.Task(key=f"again-{t.key}", args=t.args, label=t.label) for t in tasks]
-        cluster.run_tasks(client, _fails_or_dies, again, lambda t, v: None, progress=False,
-                          on_error=lambda t, e: handled.append((t.label, type(e).__name__)) or True)  # fmt: skip
-        assert handled == [("2", "ValueError" if how == "raise" else "KilledWorker")]
+        def record(task, error):
+            failed.append((int(task.label), type(error).__name__))
+            return task.label != "2"  # only task 2's failure is left to raise
+
+        with pytest.raises((ValueError, distributed.KilledWorker)):
+            cluster.run_tasks(client, _fails_or_dies, tasks, lambda t, v: done.append(v), on_error=record,
+                              progress=False)  # fmt: skip
+        assert (2, "ValueError" if how == "raise" else "KilledWorker") in failed
+        # every other task finished and was stored before the error was raised; a task that shared
+        # the dying worker's queue may have been given up with it (Dask counts a death against
+        # every task the worker held), and then it went to on_error, never silently lost
+        assert sorted(done + [n for n, _ in failed]) == [0, 1, 2, 3]
+        if how == "raise":
+            assert sorted(done) == [0, 1, 3]
+        stored = sorted(p.name for p in (isolated_home / "cache" / "demo").iterdir())
+        assert stored == [f"{n}.txt" for n in sorted(done)]
+        client.wait_for_workers(2, timeout=60)  # the nannies restart what died; leave the cluster whole
 
 
 # ---- the architecture search on the cluster -----------------------------------------------------

@@ -99,8 +99,17 @@ def connect(address: str, timeout: float = CONNECT_TIMEOUT_S):
         ) from None
 
 
-def share(client, value: Any):
-    """Send ``value`` (e.g. the model inputs) to every worker once; pass the returned future to tasks."""
+def share(client, value: Any, timeout: float = CONNECT_TIMEOUT_S):
+    """Send ``value`` (e.g. the model inputs) to every worker once; pass the returned future to tasks.
+
+    Waits up to ``timeout`` seconds for a first worker (workers may still be starting, or
+    restarting after a crash); :class:`ClusterError` in one line if none comes.
+    """
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except TimeoutError:
+        raise ClusterError(f"no Dask worker joined the scheduler at {client.scheduler.address} within "
+                           f"{timeout:.0f} s; start some with `dask worker`") from None  # fmt: skip
     return client.scatter([value], broadcast=True, hash=False)[0]  # in a list: a dict would be split by key
 
 
