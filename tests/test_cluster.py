@@ -51,19 +51,27 @@ def _run(specs, home: Path, monkeypatch, **kwargs):
     return run_all(specs, {"logmel": X}, {"language": y}, speakers, threads=1, progress=False, **kwargs)
 
 
-def _artefacts(home: Path) -> dict[str, object]:
-    """Every file of every run, comparable across machines (timings and thread counts left out)."""
+def _without_timings(value):
+    """``value`` with every ``seconds``/``*_seconds`` key dropped, at any depth (timings differ run to run)."""
+    if isinstance(value, dict):
+        return {k: _without_timings(v) for k, v in value.items() if not (k == "seconds" or k.endswith("_seconds"))}
+    if isinstance(value, list):
+        return [_without_timings(v) for v in value]
+    return value
+
+
+def _artefacts(home: Path, stage: str = "runs") -> dict[str, object]:
+    """Every file under ``cache/<stage>``, comparable across machines (timings and where it ran left out)."""
     out: dict[str, object] = {}
-    for path in sorted((home / "cache" / "runs").rglob("*")):
+    for path in sorted((home / "cache" / stage).rglob("*")):
         if not path.is_file():
             continue
         name = path.relative_to(home).as_posix()
-        if path.name == "result.json":
-            summary = json.loads(path.read_text())
-            summary.pop("seconds")
-            for epoch in summary["history"]:
-                epoch.pop("seconds")
-            out[name] = summary
+        if path.suffix == ".json":
+            record = _without_timings(json.loads(path.read_text()))
+            if isinstance(record, dict) and isinstance(record.get("config"), dict):
+                record["config"].pop("scheduler")  # where a search ran, stated with its settings
+            out[name] = record
         elif path.suffix == ".npz":
             with np.load(path) as stored:
                 out[name] = {k: stored[k].tolist() for k in stored.files}
@@ -275,34 +283,6 @@ def test_a_failing_task_never_costs_the_others_their_results(local_cluster, isol
 TIMINGS = ("train_seconds", "eval_seconds")
 
 
-def _without_timings(value):
-    if isinstance(value, dict):
-        return {k: _without_timings(v) for k, v in value.items() if not (k == "seconds" or k.endswith("_seconds"))}
-    if isinstance(value, list):
-        return [_without_timings(v) for v in value]
-    return value
-
-
-def _search_artefacts(home: Path) -> dict[str, object]:
-    """The search's candidate records and trained weights, timings left out."""
-    out: dict[str, object] = {}
-    for path in sorted((home / "cache" / "nas").rglob("*")):
-        if not path.is_file():
-            continue
-        name = path.relative_to(home).as_posix()
-        if path.suffix == ".json":
-            record = _without_timings(json.loads(path.read_text()))
-            if isinstance(record.get("config"), dict):
-                record["config"].pop("scheduler")  # where it ran, stated with the search's settings
-            out[name] = record
-        elif path.suffix == ".npz":
-            with np.load(path) as stored:
-                out[name] = {k: stored[k].tolist() for k in stored.files}
-        else:
-            out[name] = path.read_bytes()
-    return out
-
-
 def test_a_one_generation_search_on_the_cluster_gives_the_local_artefacts(local_cluster, tmp_path, monkeypatch):
     pytest.importorskip("tensorflow")
     pytest.importorskip("tflite_micro")
@@ -321,4 +301,4 @@ def test_a_one_generation_search_on_the_cluster_gives_the_local_artefacts(local_
     columns = [c for c in local.candidates.columns if c not in TIMINGS]
     assert local.candidates.feasible.astype(bool).any()  # something was trained and converted
     pd.testing.assert_frame_equal(remote.candidates[columns], local.candidates[columns])
-    assert _search_artefacts(tmp_path / "cluster") == _search_artefacts(tmp_path / "local")
+    assert _artefacts(tmp_path / "cluster", "nas") == _artefacts(tmp_path / "local", "nas")

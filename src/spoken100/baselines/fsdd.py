@@ -457,6 +457,10 @@ class DigitEvaluation:
                 "out_of_range": self.out_of_range}  # fmt: skip
 
 
+#: FSDD's classes: the spoken digits 0-9 (restricted scoring answers among these; chance 1 / N_DIGITS).
+N_DIGITS = 10
+
+
 def _mean(values: np.ndarray) -> float:
     return float(np.mean(values)) if len(values) else float("nan")
 
@@ -472,13 +476,13 @@ def digit_scores(
     """
     logits = np.asarray(logits)
     digits = np.asarray(digits, dtype=np.int64)
-    if logits.ndim != 2 or logits.shape[1] < 10:
-        raise ValueError(f"logits must be (n_clips, n_classes >= 10), not {logits.shape}")
+    if logits.ndim != 2 or logits.shape[1] < N_DIGITS:
+        raise ValueError(f"logits must be (n_clips, n_classes >= {N_DIGITS}), not {logits.shape}")
     if len(logits) != len(digits):
         raise ValueError(f"{len(logits)} rows of logits but {len(digits)} digits")
-    if len(digits) and (digits.min() < 0 or digits.max() > 9):
+    if len(digits) and (digits.min() < 0 or digits.max() >= N_DIGITS):
         raise ValueError("digits must lie in 0-9")
-    restricted = logits[:, :10].argmax(1) if len(logits) else np.zeros(0, np.int64)
+    restricted = logits[:, :N_DIGITS].argmax(1) if len(logits) else np.zeros(0, np.int64)
     unrestricted = logits.argmax(1) if len(logits) else np.zeros(0, np.int64)
     speakers = np.asarray(speakers) if speakers is not None else np.full(len(digits), "all")
     per = pd.DataFrame({"speaker": speakers, "hit": restricted == digits, "hit_u": unrestricted == digits})
@@ -490,8 +494,8 @@ def digit_scores(
     return DigitEvaluation(
         accuracy=_mean(restricted == digits),
         accuracy_unrestricted=_mean(unrestricted == digits),
-        out_of_range=_mean(unrestricted >= 10),
-        confusion=confusion(digits, restricted, labels=range(10)),
+        out_of_range=_mean(unrestricted >= N_DIGITS),
+        confusion=confusion(digits, restricted, labels=range(N_DIGITS)),
         per_speaker=per_speaker,
         predictions=restricted,
         predictions_unrestricted=unrestricted,

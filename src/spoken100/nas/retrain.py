@@ -31,6 +31,8 @@ from spoken100.nas.train import train_genome
 
 #: The lab's retraining schedule of its EvoNAS models: ``(until_epoch, rate)`` (paper-facts §4.3).
 RETRAIN_SCHEDULE: tuple[tuple[int, float], ...] = ((25, 5e-4), (50, 1e-5), (51, 1e-6))
+#: Coverage of the interval :func:`retrain_summary` gives.
+INTERVAL_LEVEL = 0.95
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ def retrain_over_folds(
                                        "n_test", "seconds", "cached"])  # fmt: skip
 
 
-def retrain_summary(runs: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+def retrain_summary(runs: pd.DataFrame, level: float = INTERVAL_LEVEL) -> pd.DataFrame:
     """Per model and task: mean test accuracy, population SD (as the paper printed it), a t interval, chance.
 
     The interval is over the model's runs (folds x seeds), ``mean ± t * sd / sqrt(n)``; with one
