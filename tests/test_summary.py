@@ -89,6 +89,10 @@ def _glue_patterns(notebook: Path) -> list[re.Pattern]:
         from spoken100.nas import report
 
         code = inspect.getsource(report.findings) + inspect.getsource(report.paper_fittest_glue)
+        if "confirm.findings(" in source:  # and the confirmation's keys
+            from spoken100.nas import confirm
+
+            code += inspect.getsource(confirm.findings)
         for key in re.findall(r'out\[f?"([^"]+)"\]|"([a-z0-9_]+)":', code):
             key = key[0] or key[1]
             patterns.append(re.compile(re.sub(r"\\\{[^}]*\\\}", ".*", re.escape(key))))

@@ -224,12 +224,18 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison("EvoNAS", "05_evonas", "language models deployable on the microcontroller", *_paper("evonas_language_deployable"),
                ("05_evonas", "ours_fittest_language"), "{:.1f}", " % (fittest, validation)",
                "which of the paper's models is not said"),
-    Comparison("EvoNAS", "05_evonas", "a searched model dominating the paper's fittest (language)",
-               "-", "the goal of this companion", ("05_evonas", "goal_language"), "{}", "",
-               "same corpus and protocol for both"),
-    Comparison("EvoNAS", "05_evonas", "a searched model dominating the paper's fittest (number)",
-               "-", "the goal of this companion", ("05_evonas", "goal_number"), "{}", "",
-               "same corpus and protocol for both"),
+    Comparison("EvoNAS", "05_evonas", "a searched model dominating the paper's fittest (language), screening",
+               "-", "the goal of this companion", ("05_evonas", "goal_language"), "{}", " (validation speakers)",
+               "same corpus and protocol for both; the best of the search, scored on the clips it was picked on"),
+    Comparison("EvoNAS", "05_evonas", "the same claim confirmed on held-out test speakers (language)",
+               "-", "the goal of this companion", ("05_evonas", "confirmed_dominates_language"), "{}", "",
+               "pre-registered; retrained over seeds, Welch interval on the test-accuracy difference"),
+    Comparison("EvoNAS", "05_evonas", "a searched model dominating the paper's fittest (number), screening",
+               "-", "the goal of this companion", ("05_evonas", "goal_number"), "{}", " (validation speakers)",
+               "same corpus and protocol for both; the best of the search, scored on the clips it was picked on"),
+    Comparison("EvoNAS", "05_evonas", "the same claim confirmed on held-out test speakers (number)",
+               "-", "the goal of this companion", ("05_evonas", "confirmed_dominates_number"), "{}", "",
+               "pre-registered; retrained over seeds, Welch interval on the test-accuracy difference"),
     Comparison("Deployment", "06_deployment", "latency on the nRF52840",
                f"{paper_facts.figure('evonas_fittest_latency_ms').value:g} ms (fittest number model)",
                _paper("evonas_fittest_latency_ms")[1], ("06_deployment", "paper_fittest_est_text"), "{}",
@@ -381,7 +387,9 @@ def headline_markdown(values: dict[str, dict[str, Any]], corpus: dict[str, Any],
         f"{get('05_evonas', 'ours_fittest_ms_language', '{:.0f}', ' ms')} (estimated; band "
         f"{get('05_evonas', 'ours_fittest_ms_low_language', '{:.0f}')}–"
         f"{get('05_evonas', 'ours_fittest_ms_high_language', '{:.0f}', ' ms')}); dominating the paper's "
-        f"fittest: language {get('05_evonas', 'goal_language')}, number {get('05_evonas', 'goal_number')}.",
+        f"fittest on validation: language {get('05_evonas', 'goal_language')}, number {get('05_evonas', 'goal_number')}; "
+        f"confirmed on held-out test speakers: language {get('05_evonas', 'confirmed_dominates_language')}, number "
+        f"{get('05_evonas', 'confirmed_dominates_number')}.",
         f"- **Deployment** ({{doc}}`chapter 6 </notebooks/06_deployment>`): {get('06_deployment', 'n_fit')} of "
         f"{get('06_deployment', 'n_models')} models fit the nRF52840; {get('06_deployment', 'n_bit_exact')} are "
         "bit-exact between TFLite Micro and the reference kernels.",

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from spoken100.data import paper_facts
+from spoken100.data.tasks import TASK_CLASSES
 from spoken100.nas.calibration import paper_fittest_estimate
 from spoken100.nas.search import ROLE_VARIANTS, ROLES, SearchResult
 
@@ -325,7 +326,8 @@ def findings(results: Mapping[str, SearchResult], published: Mapping[str, pd.Dat
 
     Per task: whether the goal was reached (:func:`dominance`), the reference's accuracy standard
     error, our fittest pick's and the paper's fittest architecture's validation accuracy (%) and
-    estimated latency (ms, central, low and high); then the candidates evaluated, the minutes of
+    estimated latency (ms, central, low and high), the proxy's validation accuracy of each of the
+    paper's architectures (``proxy_paper_<variant>_<task>``, %) and chance (%); then the candidates evaluated, the minutes of
     evaluation and the calibrated estimate of the paper's fittest number architecture
     (:func:`paper_fittest_glue`), the figure set beside the paper's 368 ms. Missing values are NaN.
     """
@@ -351,6 +353,9 @@ def findings(results: Mapping[str, SearchResult], published: Mapping[str, pd.Dat
                 out[f"{who}_fittest_ms{edge}_{task}"] = (
                     math.nan if pick is None or not _finite(pick[column]) else float(pick[column])
                 )
+        for variant in ("accurate", "fastest", "fittest"):  # the proxy's reach, against chance
+            out[f"proxy_paper_{variant}_{task}"] = _pct(_published_row(published.get(task), variant), "val_accuracy")
+        out[f"chance_pct_{task}"] = 100 / TASK_CLASSES[task]
     out["n_candidates"] = int(sum(len(r.candidates) for r in results.values()))
     out["search_minutes"] = float(sum(r.seconds for r in results.values()) / 60)
     out.update(paper_fittest_glue())

@@ -10,7 +10,7 @@ selects nothing, and is scored once on the fold's test speakers. Only the search
 speakers are wholly unseen by the search: the test speakers of the other folds were fit or
 validation speakers of the search that chose the architectures. Each training is a cached
 artefact of :func:`~spoken100.nas.train.train_genome`, so an interrupted retraining resumes and a
-rerun costs seconds. The trainings run here, one after another (not yet on a Dask cluster).
+rerun costs seconds. The trainings run on this machine, ``n_jobs`` at a time (not yet on a Dask cluster).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from scipy import stats
 from tqdm.auto import tqdm
 
@@ -40,12 +41,14 @@ class RetrainSettings:
     """Which folds and seeds to retrain on, for how many epochs (every fit clip, batch 32).
 
     folds: 1-based fold numbers; empty means no retraining. seeds: one training per seed and fold.
+    schedule: ``(until_epoch, rate)`` pairs of Adam's learning rate; default the lab's retraining schedule.
     """
 
     folds: tuple[int, ...] = ()
     seeds: tuple[int, ...] = (0,)
     epochs: int = 75
     batch_size: int = 32
+    schedule: tuple[tuple[int, float], ...] = RETRAIN_SCHEDULE
 
     def validate(self) -> None:
         if self.epochs < 1 or self.batch_size < 1 or not self.seeds:
@@ -58,6 +61,7 @@ def retrain_over_folds(
     genomes: Mapping[str, Genome],
     settings: RetrainSettings,
     progress: bool = True,
+    n_jobs: int = 1,
 ) -> pd.DataFrame:
     """Train every genome on every fold's fit speakers for every seed; score it on the fold's test speakers.
 
@@ -67,27 +71,37 @@ def retrain_over_folds(
     ``test_accuracy``, ``val_accuracy``, ``n_fit``, ``n_test``, ``seconds``, ``cached``.
     """
     settings.validate()
-    rows = []
     jobs = [(fold, seed, label) for fold in settings.folds for seed in settings.seeds for label in genomes]
+    data_by_fold = {fold: task_data(corpus, replace(config, fold=fold), progress=False) for fold in settings.folds}
+    calls = [(genomes[label], data_by_fold[fold], settings, seed, config.threads) for fold, seed, label in jobs]
     bar = tqdm(total=len(jobs), desc=f"retraining ({config.task})", unit="run", disable=not progress)
-    data_by_fold = {}
-    for fold, seed, label in jobs:
-        if fold not in data_by_fold:
-            data_by_fold[fold] = task_data(corpus, replace(config, fold=fold), progress=False)
-        data = data_by_fold[fold]
-        trained = train_genome(
-            genomes[label], data.X, data.y, data.speakers, data.fit_speakers, data.val_speakers, data.test_speakers,
-            epochs=settings.epochs, batch_size=settings.batch_size, max_train_clips=None, max_val_clips=None,
-            seed=seed, schedule=RETRAIN_SCHEDULE, data_key=data.data_key, threads=config.threads, keep_model=False,
-        )  # fmt: skip
-        rows.append({"model": label, "task": config.task, "fold": fold, "seed": seed,
-                     "test_accuracy": trained.test_accuracy, "val_accuracy": trained.val_accuracy,
-                     "n_fit": trained.n_fit, "n_test": trained.n_test, "seconds": trained.seconds,
-                     "cached": trained.cached})  # fmt: skip
-        bar.update(1)
+    if n_jobs > 1 and len(calls) > 1:  # one process per training (TensorFlow keeps one thread each)
+        runner = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")
+        trained = []
+        for row in runner(delayed(_train_one)(*call) for call in calls):
+            trained.append(row)
+            bar.update(1)
+    else:
+        trained = []
+        for call in calls:
+            trained.append(_train_one(*call))
+            bar.update(1)
     bar.close()
+    rows = [{"model": label, "task": config.task, "fold": fold, "seed": seed, **row}
+            for (fold, seed, label), row in zip(jobs, trained, strict=True)]  # fmt: skip
     return pd.DataFrame(rows, columns=["model", "task", "fold", "seed", "test_accuracy", "val_accuracy", "n_fit",
                                        "n_test", "seconds", "cached"])  # fmt: skip
+
+
+def _train_one(genome: Genome, data, settings: RetrainSettings, seed: int, threads: int | None) -> dict:
+    """One retraining (every fit clip, nothing selected), scored on the fold's test speakers; a table row."""
+    trained = train_genome(
+        genome, data.X, data.y, data.speakers, data.fit_speakers, data.val_speakers, data.test_speakers,
+        epochs=settings.epochs, batch_size=settings.batch_size, max_train_clips=None, max_val_clips=None,
+        seed=seed, schedule=settings.schedule, data_key=data.data_key, threads=threads, keep_model=False,
+    )  # fmt: skip
+    return {"test_accuracy": trained.test_accuracy, "val_accuracy": trained.val_accuracy, "n_fit": trained.n_fit,
+            "n_test": trained.n_test, "seconds": trained.seconds, "cached": trained.cached}  # fmt: skip
 
 
 def retrain_summary(runs: pd.DataFrame, level: float = INTERVAL_LEVEL) -> pd.DataFrame:

@@ -63,10 +63,10 @@ class SearchConfig:
     population: int = 10
     initial_population: int | None = None
     offspring: int | None = 10
-    generations: int = 8
-    epochs: int = 1
+    generations: int = 4
+    epochs: int = 3
     batch_size: int = 32
-    max_train_clips: int | None = 2000
+    max_train_clips: int | None = None
     max_val_clips: int | None = 800
     recalibrate_clips: int = RECALIBRATE_CLIPS
     n_calibration: int = 32
@@ -132,11 +132,14 @@ class SearchConfig:
 
 
 #: Chapter 5's parameters that are not search settings: which tasks to search, which published models
-#: to train, the latency budget in words (resolved into ``max_latency_ms``) and the retraining over folds.
+#: to train, the latency budget in words (resolved into ``max_latency_ms``), the confirmatory retraining
+#: (:mod:`spoken100.nas.confirm`) and the retraining over folds.
 CHAPTER_ONLY_PARAMETERS = (
     "tasks",
     "published_variants",
     "latency_budget",
+    "confirm_seeds",
+    "confirm_epochs",
     "retrain_folds",
     "retrain_seeds",
     "retrain_epochs",

@@ -1,0 +1,212 @@
+"""The confirmatory test: does the searched model beat the paper's fittest on speakers the search never saw?
+
+The search picks its candidates by their accuracy on the fold's *validation* speakers, after
+comparing tens of candidates on the same clips; the best of many is optimistic on the clips it was
+picked on. So the search's verdict (:func:`spoken100.nas.report.dominance`) is only a screening.
+The claim is decided here, once, with settings fixed in the profile before the search ran:
+
+1. **What is compared.** The search's chosen candidate -- the most accurate candidate that
+   dominates the paper's fittest architecture on validation, else the search's own fittest pick --
+   and the paper's three published architectures (:func:`confirmation_genomes`).
+2. **How.** Each is retrained from scratch on every clip of the fold's fit speakers with one longer,
+   fixed schedule (by default the lab's whole ten-epoch candidate schedule, paper-facts §5.1), once
+   per seed in ``seeds``, and scored once on the fold's *test* speakers, which neither the search
+   nor this retraining ever used (:func:`confirm`; the trainings are
+   :func:`~spoken100.nas.retrain.retrain_over_folds` artefacts).
+3. **The verdict** (:func:`verdict`). The accuracy difference (chosen minus paper's fittest) gets a
+   Welch *t* interval over the seeds. It is "higher" only if the whole interval is above zero,
+   "lower" if it is below, otherwise "not distinguishable". The costs (estimated latency, flash) do
+   not depend on training and come from the search's records. "Dominates" requires higher accuracy
+   and no more estimated latency and flash; the sentence is computed whatever it says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from spoken100.nas.genome import Genome
+from spoken100.nas.retrain import INTERVAL_LEVEL, RetrainSettings, retrain_over_folds, retrain_summary
+from spoken100.nas.search_config import PUBLISHED_VARIANTS, SearchConfig, published_candidates
+from spoken100.nas.train import LAB_SCHEDULE
+
+#: The label of the searched model in the tables; the paper's models are ``"paper <variant>"``.
+CHOSEN = "search chosen"
+#: The architecture the claim is about.
+REFERENCE = "paper fittest"
+
+
+@dataclass(frozen=True)
+class ConfirmSettings:
+    """Seeds and length of the confirmatory retraining (every fit clip of the search's fold, batch 32).
+
+    epochs: with the default ``schedule`` (the lab's candidate schedule) 10 runs it to its end.
+    """
+
+    seeds: tuple[int, ...] = (0, 1, 2)
+    epochs: int = 10
+    schedule: tuple[tuple[int, float], ...] = LAB_SCHEDULE
+
+    def retrain_settings(self, fold: int) -> RetrainSettings:
+        return RetrainSettings(folds=(int(fold),), seeds=tuple(int(s) for s in self.seeds), epochs=int(self.epochs),
+                               schedule=self.schedule)  # fmt: skip
+
+
+def settings_from(seeds: Sequence[int] | None, epochs: int) -> ConfirmSettings:
+    """:class:`ConfirmSettings` from chapter 5's parameters (no seeds: no confirmation)."""
+    return ConfirmSettings(seeds=tuple(int(s) for s in seeds or ()), epochs=int(epochs))
+
+
+def chosen_candidate(result, published: pd.DataFrame | None) -> tuple[Genome, str]:
+    """The searched genome the claim is about, and why it was chosen.
+
+    The most accurate candidate that dominates the paper's fittest on validation (the search's own
+    verdict, :func:`spoken100.nas.report.dominance`); if none does, the search's fittest pick.
+    """
+    from spoken100.nas.report import dominance  # the screening rule lives with the search's report
+
+    goal = dominance({result.config.task: result}, {result.config.task: published} if published is not None else {})
+    row = goal.iloc[0]
+    if bool(row.get("reached", False)):
+        genome_id = row["best genome"]
+        match = result.candidates[result.candidates.genome_id == genome_id]
+        return Genome.from_json(match.iloc[0].genome), "the most accurate candidate that dominated on validation"
+    return result.pick("fittest"), "the search's fittest pick (no candidate dominated on validation)"
+
+
+def confirmation_genomes(result, published: pd.DataFrame | None,
+                         variants: Sequence[str] = PUBLISHED_VARIANTS) -> dict[str, Genome]:  # fmt: skip
+    """Label -> genome: the chosen candidate (:data:`CHOSEN`) and the paper's architectures for the task."""
+    chosen, _ = chosen_candidate(result, published)
+    paper = {f"paper {name.split('_', 1)[1]}": genome
+             for name, genome in published_candidates(result.config.task, variants).items()}  # fmt: skip
+    return {CHOSEN: chosen, **paper}
+
+
+def confirm(corpus, config: SearchConfig, genomes: Mapping[str, Genome], settings: ConfirmSettings,
+            progress: bool = True, n_jobs: int = 1) -> pd.DataFrame:  # fmt: skip
+    """Retrain ``genomes`` on the search fold's fit speakers, once per seed; score them on its test speakers.
+
+    Returns one row per (model, seed), as :func:`~spoken100.nas.retrain.retrain_over_folds`.
+    """
+    if not settings.seeds:
+        raise ValueError("the confirmation needs at least one seed")
+    return retrain_over_folds(corpus, config, genomes, settings.retrain_settings(config.fold), progress=progress,
+                              n_jobs=n_jobs)  # fmt: skip
+
+
+def difference_interval(a: np.ndarray, b: np.ndarray, level: float = INTERVAL_LEVEL) -> tuple[float, float, float]:
+    """Mean of ``a`` minus mean of ``b`` and its Welch *t* interval; NaN bounds with fewer than 2 runs each."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    diff = float(a.mean() - b.mean())
+    if len(a) < 2 or len(b) < 2:
+        return diff, float("nan"), float("nan")
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = float(np.sqrt(va + vb))
+    if se == 0:
+        return diff, diff, diff
+    dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    half = float(stats.t.ppf(0.5 + level / 2, dof) * se)
+    return diff, diff - half, diff + half
+
+
+def accuracy_reading(low: float, high: float) -> str:
+    """``"higher"``, ``"lower"`` or ``"not distinguishable"`` from a difference interval (NaN: undecided)."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "not distinguishable (one run per model: no interval)"
+    if low > 0:
+        return "higher"
+    if high < 0:
+        return "lower"
+    return "not distinguishable"
+
+
+def verdict(
+    runs: pd.DataFrame, costs: Mapping[str, Mapping[str, float]], level: float = INTERVAL_LEVEL
+) -> dict[str, Any]:
+    """The confirmed verdict of one task: does :data:`CHOSEN` dominate :data:`REFERENCE` on the test speakers?
+
+    runs: the rows of :func:`confirm` for one task. costs: label -> ``{"latency_ms", "flash_bytes"}``
+    for :data:`CHOSEN` and :data:`REFERENCE` (estimated; they do not depend on training).
+    Returns the difference in percentage points with its interval, the three readings and
+    ``dominates`` and a one-line ``sentence``.
+    """
+    ours = runs.loc[runs.model == CHOSEN, "test_accuracy"].to_numpy(dtype=float)
+    theirs = runs.loc[runs.model == REFERENCE, "test_accuracy"].to_numpy(dtype=float)
+    if not len(ours) or not len(theirs):
+        return {"dominates": False, "sentence": "not confirmed: a model was not retrained", "accuracy": "not run"}
+    diff, low, high = difference_interval(ours, theirs, level)
+    accuracy = accuracy_reading(low, high)
+    latency = "no more" if costs[CHOSEN]["latency_ms"] <= costs[REFERENCE]["latency_ms"] else "more"
+    flash = "no more" if costs[CHOSEN]["flash_bytes"] <= costs[REFERENCE]["flash_bytes"] else "more"
+    dominates = accuracy == "higher" and latency == "no more" and flash == "no more"
+    head = "dominates" if dominates else "does not dominate"
+    sentence = (f"{head}: test accuracy {accuracy} ({100 * diff:+.1f} points, {100 * level:.0f} % interval "
+                f"{100 * low:+.1f} to {100 * high:+.1f}, {len(ours)} and {len(theirs)} seeds), {latency} estimated "
+                f"latency and {flash} flash than the paper's fittest")  # fmt: skip
+    return {"dominates": dominates, "difference_pp": 100 * diff, "difference_low_pp": 100 * low,
+            "difference_high_pp": 100 * high, "accuracy": accuracy, "latency": latency, "flash": flash,
+            "seeds_chosen": int(len(ours)), "seeds_reference": int(len(theirs)), "sentence": sentence}  # fmt: skip
+
+
+def model_costs(result, published: pd.DataFrame, genomes: Mapping[str, Genome]) -> dict[str, dict[str, float]]:
+    """Estimated latency and flash of every label in ``genomes``, from the search's and the published records."""
+    records = pd.concat([result.candidates, published], ignore_index=True).drop_duplicates("genome_id")
+    by_id = records.set_index("genome_id")
+    return {label: {"latency_ms": float(by_id.loc[g.genome_id(), "latency_ms"]),
+                    "flash_bytes": float(by_id.loc[g.genome_id(), "flash_bytes"])}
+            for label, g in genomes.items() if g.genome_id() in by_id.index}  # fmt: skip
+
+
+def confirmation_table(runs: pd.DataFrame, costs: Mapping[str, Mapping[str, Mapping[str, float]]]) -> pd.DataFrame:
+    """Per task and model: seeds, mean test accuracy and its interval (%), chance, estimated latency and flash.
+
+    costs: task -> label -> costs (:func:`model_costs`).
+    """
+    summary = retrain_summary(runs)
+    table = pd.DataFrame({
+        "task": summary.task, "model": summary.model, "seeds": summary.seeds,
+        "test accuracy %": 100 * summary["mean"], "interval low %": 100 * summary.ci_low,
+        "interval high %": 100 * summary.ci_high, "chance %": 100 * summary.chance,
+    })  # fmt: skip
+    table["est. latency ms (central)"] = [costs.get(t, {}).get(m, {}).get("latency_ms", np.nan)
+                                          for t, m in zip(table.task, table.model, strict=True)]  # fmt: skip
+    table["flash kB"] = [costs.get(t, {}).get(m, {}).get("flash_bytes", np.nan) / 1000
+                         for t, m in zip(table.task, table.model, strict=True)]  # fmt: skip
+    return table
+
+
+def findings(verdicts: Mapping[str, Mapping[str, Any]], table: pd.DataFrame,
+             tasks: tuple[str, ...] = ("language", "number")) -> dict[str, Any]:  # fmt: skip
+    """Glue values of the confirmation: the verdict sentence and the two models' test accuracies per task."""
+    out: dict[str, Any] = {}
+    for task in tasks:
+        v = verdicts.get(task)
+        out[f"confirmed_{task}"] = "not run in this build" if v is None else v["sentence"]
+        out[f"confirmed_dominates_{task}"] = "not run" if v is None else ("yes" if v["dominates"] else "no")
+        for who, label in (("chosen", CHOSEN), ("reference", REFERENCE)):
+            row = table[(table.task == task) & (table.model == label)]
+            out[f"confirmed_{who}_{task}"] = float(row["test accuracy %"].iloc[0]) if len(row) else float("nan")
+    return out
+
+
+__all__ = [
+    "CHOSEN",
+    "REFERENCE",
+    "ConfirmSettings",
+    "accuracy_reading",
+    "chosen_candidate",
+    "confirm",
+    "confirmation_genomes",
+    "confirmation_table",
+    "difference_interval",
+    "findings",
+    "model_costs",
+    "settings_from",
+    "verdict",
+]

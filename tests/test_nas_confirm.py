@@ -1,0 +1,130 @@
+"""The confirmatory test: retrained over seeds on the search fold, scored on its held-out test speakers."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from spoken100.nas import confirm, retrain
+from spoken100.nas.genome import Genome
+from spoken100.nas.search_config import SearchConfig, published_candidates
+from spoken100.nas.task_data import TaskData
+from spoken100.nas.train import LAB_SCHEDULE
+
+SPEAKERS = [f"s{i}" for i in range(8)]
+
+
+def _runs(chosen, reference):
+    rows = [{"model": confirm.CHOSEN, "task": "number", "fold": 1, "seed": i, "test_accuracy": a}
+            for i, a in enumerate(chosen)]  # fmt: skip
+    rows += [{"model": confirm.REFERENCE, "task": "number", "fold": 1, "seed": i, "test_accuracy": a}
+             for i, a in enumerate(reference)]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _costs(latency=(10.0, 20.0), flash=(1e4, 2e4)):
+    return {confirm.CHOSEN: {"latency_ms": latency[0], "flash_bytes": flash[0]},
+            confirm.REFERENCE: {"latency_ms": latency[1], "flash_bytes": flash[1]}}  # fmt: skip
+
+
+def test_the_difference_interval_is_welchs():
+    a, b = np.array([0.50, 0.53, 0.51, 0.56]), np.array([0.40, 0.47, 0.41])
+    diff, low, high = confirm.difference_interval(a, b, level=0.95)
+    ci = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+    assert diff == pytest.approx(a.mean() - b.mean())
+    assert (low, high) == pytest.approx((ci.low, ci.high))
+
+
+def test_higher_beyond_the_interval_and_cheaper_dominates():
+    v = confirm.verdict(_runs([0.50, 0.52, 0.51], [0.30, 0.31, 0.29]), _costs())
+    assert v["dominates"] and v["accuracy"] == "higher" and v["sentence"].startswith("dominates")
+    assert v["difference_pp"] == pytest.approx(21.0)
+
+
+@pytest.mark.parametrize(
+    ("chosen", "reference", "costs", "accuracy"),
+    [
+        ([0.50, 0.40, 0.45], [0.44, 0.46, 0.42], _costs(), "not distinguishable"),  # overlapping seeds
+        ([0.20, 0.21, 0.19], [0.30, 0.31, 0.29], _costs(), "lower"),
+        ([0.50, 0.52, 0.51], [0.30, 0.31, 0.29], _costs(latency=(30.0, 20.0)), "higher"),  # slower
+        ([0.50, 0.52, 0.51], [0.30, 0.31, 0.29], _costs(flash=(3e4, 2e4)), "higher"),  # larger
+        ([0.50], [0.30], _costs(), "not distinguishable (one run per model: no interval)"),
+    ],
+)
+def test_anything_less_does_not_dominate(chosen, reference, costs, accuracy):
+    v = confirm.verdict(_runs(chosen, reference), costs)
+    assert not v["dominates"] and v["accuracy"] == accuracy
+    assert v["sentence"].startswith("does not dominate")
+
+
+def test_a_missing_model_is_not_confirmed():
+    v = confirm.verdict(_runs([0.5, 0.6], []), _costs())
+    assert not v["dominates"] and "not retrained" in v["sentence"]
+
+
+def _fold_data(corpus, config, progress=False) -> TaskData:
+    test = tuple(SPEAKERS[2 * config.fold - 2 : 2 * config.fold])
+    rest = [s for s in SPEAKERS if s not in test]
+    speakers = np.repeat(SPEAKERS, 4)
+    return TaskData(config.task, np.zeros((len(speakers), 8), np.float32), np.arange(len(speakers)) % 4, speakers,
+                    tuple(rest[:-2]), tuple(rest[-2:]), test, data_key=f"fold{config.fold}")  # fmt: skip
+
+
+def test_confirm_trains_every_model_and_seed_on_the_search_fold_and_scores_its_test_speakers(monkeypatch):
+    calls = []
+
+    def fake_train(genome, X, y, speakers, fit, val, test, **kw):
+        calls.append({"fit": set(fit), "val": set(val), "test": set(test), **kw})
+        return SimpleNamespace(test_accuracy=0.5, val_accuracy=0.4, n_fit=len(fit) * 4, n_test=len(test) * 4,
+                               seconds=1.0, cached=False)  # fmt: skip
+
+    monkeypatch.setattr(retrain, "task_data", _fold_data)
+    monkeypatch.setattr(retrain, "train_genome", fake_train)
+    genomes = {f"paper {k.split('_', 1)[1]}": g for k, g in published_candidates("language").items()}
+    settings = confirm.ConfirmSettings(seeds=(0, 1, 2), epochs=7)
+    runs = confirm.confirm(None, SearchConfig(task="language", fold=3), genomes, settings, progress=False)
+    assert len(runs) == 3 * 3 and set(runs.fold) == {3} and set(runs.seed) == {0, 1, 2}
+    assert {c["seed"] for c in calls} == {0, 1, 2}
+    for call in calls:
+        assert call["test"] == {"s4", "s5"}  # fold 3's held-out speakers
+        assert not call["test"] & (call["fit"] | call["val"])
+        assert call["schedule"] == LAB_SCHEDULE and call["epochs"] == 7 and call["max_train_clips"] is None
+    with pytest.raises(ValueError, match="seed"):
+        confirm.confirm(None, SearchConfig(), genomes, confirm.ConfirmSettings(seeds=()), progress=False)
+
+
+def _search(candidates: pd.DataFrame, fittest: Genome):
+    genomes = {Genome.from_json(g).genome_id(): Genome.from_json(g) for g in candidates.genome}
+    genomes[fittest.genome_id()] = fittest
+    return SimpleNamespace(config=SearchConfig(task="language", max_val_clips=None), candidates=candidates,
+                           split={"clips": {"val": 800}}, pick=lambda role: fittest,
+                           genome=lambda gid: genomes[gid])  # fmt: skip
+
+
+def _record(genome: Genome, accuracy: float, latency: float, flash: float) -> dict:
+    return {"genome_id": genome.genome_id(), "genome": genome.to_json(), "feasible": True, "val_accuracy": accuracy,
+            "latency_ms": latency, "latency_ms_low": latency, "latency_ms_high": latency, "flash_bytes": flash,
+            "description": genome.describe(), "reason": ""}  # fmt: skip
+
+
+def test_the_chosen_candidate_is_the_best_validation_dominator_else_the_fittest_pick():
+    paper = published_candidates("language")
+    reference = paper["languages_fittest"]
+    a, b, c = paper["languages_accurate"], paper["languages_fastest"], Genome(n_classes=4)  # three distinct genomes
+    published = pd.DataFrame([{**_record(reference, 0.6, 100.0, 5e4), "model": "languages_fittest",
+                               "variant": "fittest"}])  # fmt: skip
+    candidates = pd.DataFrame([_record(a, 0.7, 90.0, 4e4), _record(b, 0.8, 80.0, 4e4), _record(c, 0.9, 200.0, 4e4)])
+    chosen, why = confirm.chosen_candidate(_search(candidates, c), published)
+    assert chosen.genome_id() == b.genome_id() and "dominated" in why  # c is more accurate but slower
+    none_dominate = candidates.assign(val_accuracy=0.5)
+    chosen, why = confirm.chosen_candidate(_search(none_dominate, c), published)
+    assert chosen.genome_id() == c.genome_id() and "fittest pick" in why
+    genomes = confirm.confirmation_genomes(_search(candidates, c), published)
+    assert list(genomes) == [confirm.CHOSEN, "paper accurate", "paper fastest", "paper fittest"]
+    costs = confirm.model_costs(_search(candidates, c), published, genomes)
+    assert costs[confirm.CHOSEN] == {"latency_ms": 80.0, "flash_bytes": 4e4}
+    assert costs["paper fittest"] == {"latency_ms": 100.0, "flash_bytes": 5e4}
