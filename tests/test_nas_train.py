@@ -95,3 +95,44 @@ def test_batch_norm_recalibration_uses_the_batch_statistics():
     assert not np.allclose(mean, before[2]) and not np.allclose(var, before[3])
     assert bn.momentum == pytest.approx(0.99)
     np.testing.assert_array_equal(bn.get_weights()[0], before[0])  # gamma untouched
+
+
+_TRAIN_IN_A_FRESH_PROCESS = """
+import sys
+from tests.test_nas_train import TINY, synthetic
+from spoken100.nas.train import train_genome
+
+X, y, who = synthetic()
+result = train_genome(TINY, X, y, who, ["s0", "s1", "s2"], ["s3", "s4"], epochs=2, max_train_clips=48, seed=3,
+                      keep_model=False)
+print(result.folder)
+"""
+
+
+def test_a_candidate_trained_in_two_fresh_processes_gets_the_same_weights_bit_for_bit(tmp_path):
+    """Determinism across processes (issue 12, item 7): different hash seeds and data homes, same artefact."""
+    pytest.importorskip("tensorflow")
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    folders = []
+    for run, hash_seed in enumerate(("1", "2")):
+        env = {**os.environ, "SPOKEN100_HOME": str(tmp_path / f"home{run}"), "PYTHONHASHSEED": hash_seed,
+               "PYTHONPATH": os.pathsep.join([str(root), str(root / "src")])}  # fmt: skip
+        done = subprocess.run([sys.executable, "-c", _TRAIN_IN_A_FRESH_PROCESS], cwd=root, env=env, capture_output=True,
+                              text=True, timeout=300)  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        folders.append(Path(done.stdout.strip().splitlines()[-1]))
+    assert folders[0].name == folders[1].name  # the same cache key in both homes
+    with np.load(folders[0] / "weights.npz") as a, np.load(folders[1] / "weights.npz") as b:
+        assert a.files == b.files and len(a.files) > 2
+        for name in a.files:
+            np.testing.assert_array_equal(a[name], b[name])
+    results = [json.loads((f / "result.json").read_text()) for f in folders]
+    for r in results:
+        r.pop("seconds")
+    assert results[0] == results[1]
