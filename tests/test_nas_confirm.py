@@ -12,10 +12,9 @@ from scipy import stats
 from spoken100.nas import confirm, retrain
 from spoken100.nas.genome import Genome
 from spoken100.nas.search_config import SearchConfig, published_candidates
-from spoken100.nas.task_data import TaskData
 from spoken100.nas.train import LAB_SCHEDULE
 
-SPEAKERS = [f"s{i}" for i in range(8)]
+from .test_nas_retrain import _fold_data  # the same 8-speaker folds as the retraining tests
 
 
 def _runs(chosen, reference):
@@ -64,14 +63,6 @@ def test_anything_less_does_not_dominate(chosen, reference, costs, accuracy):
 def test_a_missing_model_is_not_confirmed():
     v = confirm.verdict(_runs([0.5, 0.6], []), _costs())
     assert not v["dominates"] and "not retrained" in v["sentence"]
-
-
-def _fold_data(corpus, config, progress=False) -> TaskData:
-    test = tuple(SPEAKERS[2 * config.fold - 2 : 2 * config.fold])
-    rest = [s for s in SPEAKERS if s not in test]
-    speakers = np.repeat(SPEAKERS, 4)
-    return TaskData(config.task, np.zeros((len(speakers), 8), np.float32), np.arange(len(speakers)) % 4, speakers,
-                    tuple(rest[:-2]), tuple(rest[-2:]), test, data_key=f"fold{config.fold}")  # fmt: skip
 
 
 def test_confirm_trains_every_model_and_seed_on_the_search_fold_and_scores_its_test_speakers(monkeypatch):
