@@ -119,3 +119,46 @@ def test_the_chosen_candidate_is_the_best_validation_dominator_else_the_fittest_
     costs = confirm.model_costs(_search(candidates, c), published, genomes)
     assert costs[confirm.CHOSEN] == {"latency_ms": 80.0, "flash_bytes": 4e4}
     assert costs["paper fittest"] == {"latency_ms": 100.0, "flash_bytes": 5e4}
+
+
+def test_the_confirmed_models_are_the_confirmations_own_trainings_of_the_first_seed(monkeypatch):
+    calls = []
+
+    def fake_train(genome, X, y, speakers, fit, val, test, **kw):
+        calls.append({"genome": genome.genome_id(), "fit": fit, "val": val, "test": test, **kw})
+        return SimpleNamespace(test_accuracy=0.5, val_accuracy=0.4, n_fit=len(fit) * 4, n_test=len(test) * 4,
+                               seconds=1.0, cached=False, model=f"model {len(calls)}")  # fmt: skip
+
+    monkeypatch.setattr(retrain, "task_data", _fold_data)
+    monkeypatch.setattr(retrain, "train_genome", fake_train)
+    paper = published_candidates("language")
+    genomes = {confirm.CHOSEN: paper["languages_accurate"], confirm.REFERENCE: paper["languages_fittest"]}
+    config, settings = SearchConfig(task="language", fold=2), confirm.ConfirmSettings(seeds=(4, 5), epochs=3)
+    confirm.confirm(None, config, genomes, settings, progress=False)
+    trainings = list(calls)
+    models = confirm.confirmed_models(_fold_data(None, config), config, genomes, settings)
+    assert list(models) == [confirm.CHOSEN, confirm.REFERENCE]
+    for label, call in zip(models, calls[len(trainings) :], strict=True):
+        assert call["keep_model"] and call["seed"] == 4  # the first seed, with its model kept
+        same = [t for t in trainings if t["genome"] == genomes[label].genome_id() and t["seed"] == 4]
+        assert len(same) == 1  # exactly the confirmation's training: every argument but keep_model agrees
+        assert {k: v for k, v in call.items() if k != "keep_model"} == {k: v for k, v in same[0].items()
+                                                                         if k != "keep_model"}  # fmt: skip
+    with pytest.raises(ValueError, match="no confirmed model"):
+        confirm.confirmed_models(_fold_data(None, config), config, genomes, settings, labels=["paper fastest"])
+    with pytest.raises(ValueError, match="no seeds"):
+        confirm.confirmed_models(_fold_data(None, config), config, genomes, confirm.ConfirmSettings(seeds=()))
+
+
+def test_the_statement_and_table_cover_every_confirmed_task():
+    paper = published_candidates("number")
+    genomes = {confirm.CHOSEN: paper["numbers_fastest"], confirm.REFERENCE: paper["numbers_fittest"]}
+    runs = _runs([0.30, 0.32, 0.31], [0.20, 0.22, 0.21]).assign(task="number")
+    costs = _costs()
+    done = confirm.Confirmation("number", genomes, "the search's fittest pick", runs, costs,
+                                confirm.verdict(runs, costs))  # fmt: skip
+    text = confirm.statement({"number": done})
+    assert "**number**" in text and genomes[confirm.CHOSEN].genome_id() in text and "it dominates" in text
+    table = confirm.combined_table({"number": done})
+    assert set(table.model) == {confirm.CHOSEN, confirm.REFERENCE} and (table.seeds == 3).all()
+    assert "Not run" in confirm.statement({}) and confirm.combined_table({}).empty

@@ -255,6 +255,46 @@ def test_search_picks_are_chapter_5s_trained_models(monkeypatch):
         deploy.picked_models("corpus", "search", names=["languages_fittest"], search=chapter5)
 
 
+def test_confirmed_picks_are_the_two_models_of_chapter_5s_verdict(monkeypatch):
+    """The confirmed seam: per task the chosen candidate and the paper's fittest, with the confirmation's settings."""
+    from types import SimpleNamespace
+
+    from spoken100.nas import confirm, picks
+    from spoken100.nas.genome import Genome
+
+    asked = []
+
+    def fake_confirmation_genomes(result, published, variants):
+        assert result == "search of language" or result == "search of number"
+        assert published == f"published {variants}"
+        return {confirm.CHOSEN: Genome(n_classes=4), confirm.REFERENCE: Genome(n_classes=100), "paper fastest": None}
+
+    def fake_confirmed_models(data, config, genomes, settings, labels):
+        asked.append((data, config.fold, settings, tuple(labels)))
+        return {label: SimpleNamespace(model=f"{label} of {config.task}") for label in labels}
+
+    monkeypatch.setattr(search, "task_data", lambda corpus, config, progress=True: f"clips of {config.task}")
+    monkeypatch.setattr(search, "search", lambda data, config, progress=True: f"search of {config.task}")
+    monkeypatch.setattr(search, "evaluate_published_data",
+                        lambda data, config, progress=True, variants=(): f"published {tuple(variants)}")  # fmt: skip
+    monkeypatch.setattr(picks.nas_confirm, "confirmation_genomes", fake_confirmation_genomes)
+    monkeypatch.setattr(picks.nas_confirm, "confirmed_models", fake_confirmed_models)
+    chapter5 = {"tasks": ["language", "number"], "population": 3, "generations": 2, "epochs": 1, "fold": 2,
+                "n_folds": 4, "published_variants": ["fittest"], "confirm_seeds": [7, 8], "confirm_epochs": 4}  # fmt: skip
+    chosen = deploy.picked_models("corpus", "confirmed", search=chapter5)
+    assert [p.name for p in chosen] == ["language_search_chosen", "language_paper_fittest",
+                                        "number_search_chosen", "number_paper_fittest"]  # fmt: skip
+    assert all(p.source == "confirmed" and p.normalize for p in chosen)
+    assert chosen[1].model == "paper fittest of language" and chosen[1].role == confirm.REFERENCE
+    assert "seed 7" in chosen[0].notes[0] and "4 epoch(s)" in chosen[0].notes[0]
+    assert [a[0] for a in asked] == ["clips of language", "clips of number"]  # the search's own clips
+    assert all(a[1] == 2 and a[2] == confirm.ConfirmSettings(seeds=(7, 8), epochs=4) for a in asked)
+    only = deploy.picked_models("corpus", "confirmed", names=["number_paper_fittest"], search=chapter5)
+    assert [p.name for p in only] == ["number_paper_fittest"]
+    with pytest.raises(ValueError, match="confirm_seeds"):
+        deploy.picked_models("corpus", "confirmed", search={**chapter5, "confirm_seeds": []})
+
+
 def test_deployment_uses_the_search_fold_unless_told_otherwise():
     assert deploy.deployment_fold({"fold": 3, "n_folds": 4}) == (3, 4)
     assert deploy.deployment_fold({"fold": 3, "n_folds": 4}, fold=1, n_folds=8) == (1, 8)

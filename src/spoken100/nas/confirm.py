@@ -23,7 +23,7 @@ The claim is decided here, once, with settings fixed in the profile before the s
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import stats
 
 from spoken100.nas.genome import Genome
-from spoken100.nas.retrain import INTERVAL_LEVEL, RetrainSettings, retrain_over_folds, retrain_summary
+from spoken100.nas.retrain import INTERVAL_LEVEL, RetrainSettings, retrain_over_folds, retrain_summary, retrained_model
 from spoken100.nas.search_config import PUBLISHED_VARIANTS, SearchConfig, published_candidates
 from spoken100.nas.train import LAB_SCHEDULE
 
@@ -154,6 +154,56 @@ def verdict(
             "seeds_chosen": int(len(ours)), "seeds_reference": int(len(theirs)), "sentence": sentence}  # fmt: skip
 
 
+@dataclass
+class Confirmation:
+    """One task's confirmation: what was compared, why the searched model, its runs, costs and verdict.
+
+    genomes: label -> genome (:func:`confirmation_genomes`). why: how the searched model was
+    chosen. runs: the rows of :func:`confirm`. costs: label -> estimated latency and flash
+    (:func:`model_costs`). verdict: :func:`verdict`.
+    """
+
+    task: str
+    genomes: dict[str, Genome]
+    why: str
+    runs: pd.DataFrame = field(repr=False)
+    costs: dict[str, dict[str, float]]
+    verdict: dict[str, Any]
+
+
+def run_confirmation(corpus, config: SearchConfig, result, published: pd.DataFrame, settings: ConfirmSettings,
+                     variants: Sequence[str] = PUBLISHED_VARIANTS, progress: bool = True,
+                     n_jobs: int = 1) -> Confirmation:  # fmt: skip
+    """The whole confirmation of one task's search: choose, retrain over the seeds, cost, decide.
+
+    result: the task's :class:`~spoken100.nas.search.SearchResult`; published: the paper's
+    architectures evaluated like its candidates (:func:`~spoken100.nas.search.evaluate_published`).
+    """
+    _, why = chosen_candidate(result, published)
+    genomes = confirmation_genomes(result, published, variants)
+    runs = confirm(corpus, config, genomes, settings, progress=progress, n_jobs=n_jobs)
+    costs = model_costs(result, published, genomes)
+    return Confirmation(config.task, genomes, why, runs, costs, verdict(runs, costs))
+
+
+def confirmed_models(data, config: SearchConfig, genomes: Mapping[str, Genome], settings: ConfirmSettings,
+                     labels: Sequence[str] = (CHOSEN, REFERENCE)) -> dict[str, Any]:  # fmt: skip
+    """Label -> the confirmation's trained model of the first seed (a :class:`~spoken100.nas.train.TrainedCandidate`).
+
+    These are the weights :func:`confirm` trained and scored on the test speakers (loaded from its
+    artefacts, trained if missing), so the deployment chapter deploys the models the verdict is about.
+    data: the task's :class:`~spoken100.nas.task_data.TaskData` on the search's fold.
+    """
+    if not settings.seeds:
+        raise ValueError("the confirmation has no seeds (confirm_seeds is empty): there is no confirmed model")
+    missing = sorted(set(labels) - set(genomes))
+    if missing:
+        raise ValueError(f"no confirmed model labelled {missing}; the confirmation compared {sorted(genomes)}")
+    retrain = settings.retrain_settings(config.fold)
+    return {label: retrained_model(genomes[label], data, retrain, settings.seeds[0], config.threads)
+            for label in labels}  # fmt: skip
+
+
 def model_costs(result, published: pd.DataFrame, genomes: Mapping[str, Genome]) -> dict[str, dict[str, float]]:
     """Estimated latency and flash of every label in ``genomes``, from the search's and the published records."""
     records = pd.concat([result.candidates, published], ignore_index=True).drop_duplicates("genome_id")
@@ -181,6 +231,26 @@ def confirmation_table(runs: pd.DataFrame, costs: Mapping[str, Mapping[str, Mapp
     return table
 
 
+def statement(confirmations: Mapping[str, Confirmation]) -> str:
+    """Markdown: per task, which searched model was confirmed and why, and its computed verdict."""
+    if not confirmations:
+        return "**Not run in this profile** (`confirm_seeds` is empty)."
+    lines = []
+    for task, c in confirmations.items():
+        chosen = c.genomes[CHOSEN]
+        lines.append(f"- **{task}**: the searched model is {c.why} (`{chosen.genome_id()}`, {chosen.describe()}); "
+                     f"it {c.verdict['sentence']}.")  # fmt: skip
+    return "\n".join(lines)
+
+
+def combined_table(confirmations: Mapping[str, Confirmation]) -> pd.DataFrame:
+    """:func:`confirmation_table` of every task's confirmation (an empty table when none ran)."""
+    if not confirmations:
+        return confirmation_table(pd.DataFrame(columns=["model", "task", "fold", "seed", "test_accuracy"]), {})
+    runs = pd.concat([c.runs for c in confirmations.values()], ignore_index=True)
+    return confirmation_table(runs, {task: c.costs for task, c in confirmations.items()})
+
+
 def findings(verdicts: Mapping[str, Mapping[str, Any]], table: pd.DataFrame,
              tasks: tuple[str, ...] = ("language", "number")) -> dict[str, Any]:  # fmt: skip
     """Glue values of the confirmation: the verdict sentence and the two models' test accuracies per task."""
@@ -198,15 +268,20 @@ def findings(verdicts: Mapping[str, Mapping[str, Any]], table: pd.DataFrame,
 __all__ = [
     "CHOSEN",
     "REFERENCE",
+    "Confirmation",
     "ConfirmSettings",
     "accuracy_reading",
     "chosen_candidate",
+    "combined_table",
     "confirm",
     "confirmation_genomes",
     "confirmation_table",
+    "confirmed_models",
     "difference_interval",
     "findings",
     "model_costs",
+    "run_confirmation",
     "settings_from",
+    "statement",
     "verdict",
 ]

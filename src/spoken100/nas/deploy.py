@@ -66,13 +66,23 @@ from spoken100.nas.exactness import (
     locate_divergences,
 )
 from spoken100.nas.export import export_firmware_bundle
-from spoken100.nas.picks import ROLES, TASK_NAMES, Pick, picked_models, picks_table, published_picks, search_picks
+from spoken100.nas.picks import (
+    ROLES,
+    TASK_NAMES,
+    Pick,
+    confirmed_picks,
+    picked_models,
+    picks_table,
+    published_picks,
+    search_picks,
+)
 
 __all__ = [
     "C_ARRAY_ALIGNMENT",
     "C_ARRAY_BYTES_PER_LINE",
     "TASK_NAMES",
     "cached_deployment_report",
+    "confirmed_picks",
     "deploy_picks",
     "deployment_fold",
     "model_fingerprint",

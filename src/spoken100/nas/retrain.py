@@ -93,13 +93,24 @@ def retrain_over_folds(
                                        "n_test", "seconds", "cached"])  # fmt: skip
 
 
-def _train_one(genome: Genome, data, settings: RetrainSettings, seed: int, threads: int | None) -> dict:
-    """One retraining (every fit clip, nothing selected), scored on the fold's test speakers; a table row."""
-    trained = train_genome(
+def retrained_model(genome: Genome, data, settings: RetrainSettings, seed: int, threads: int | None = None,
+                    keep_model: bool = True):  # fmt: skip
+    """One retraining of ``genome`` on every fit clip of ``data``'s fold (nothing selected), scored on its test speakers.
+
+    The :class:`~spoken100.nas.train.TrainedCandidate` of :func:`~spoken100.nas.train.train_genome`:
+    the artefact :func:`retrain_over_folds` wrote for this (genome, fold, seed) is loaded, so a
+    later chapter (deployment) gets exactly the weights the retraining scored.
+    """
+    return train_genome(
         genome, data.X, data.y, data.speakers, data.fit_speakers, data.val_speakers, data.test_speakers,
         epochs=settings.epochs, batch_size=settings.batch_size, max_train_clips=None, max_val_clips=None,
-        seed=seed, schedule=settings.schedule, data_key=data.data_key, threads=threads, keep_model=False,
+        seed=seed, schedule=settings.schedule, data_key=data.data_key, threads=threads, keep_model=keep_model,
     )  # fmt: skip
+
+
+def _train_one(genome: Genome, data, settings: RetrainSettings, seed: int, threads: int | None) -> dict:
+    """One retraining (every fit clip, nothing selected), scored on the fold's test speakers; a table row."""
+    trained = retrained_model(genome, data, settings, seed, threads, keep_model=False)
     return {"test_accuracy": trained.test_accuracy, "val_accuracy": trained.val_accuracy, "n_fit": trained.n_fit,
             "n_test": trained.n_test, "seconds": trained.seconds, "cached": trained.cached}  # fmt: skip
 
@@ -119,7 +130,8 @@ def retrain_summary(runs: pd.DataFrame, level: float = INTERVAL_LEVEL) -> pd.Dat
                     "seeds": group["seed"].nunique(), "mean": float(acc.mean()), "sd": float(acc.std(ddof=0)),
                     "ci_low": float(acc.mean() - half), "ci_high": float(acc.mean() + half),
                     "chance": 1 / TASK_CLASSES[task]})  # fmt: skip
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, columns=["model", "task", "runs", "folds", "seeds", "mean", "sd", "ci_low", "ci_high",
+                                      "chance"])  # fmt: skip
 
 
 def architectures(result, variants: Sequence[str] = PUBLISHED_VARIANTS) -> dict[str, Genome]:
