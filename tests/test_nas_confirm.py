@@ -51,7 +51,7 @@ def test_higher_beyond_the_interval_and_cheaper_dominates():
         ([0.20, 0.21, 0.19], [0.30, 0.31, 0.29], _costs(), "lower"),
         ([0.50, 0.52, 0.51], [0.30, 0.31, 0.29], _costs(latency=(30.0, 20.0)), "higher"),  # slower
         ([0.50, 0.52, 0.51], [0.30, 0.31, 0.29], _costs(flash=(3e4, 2e4)), "higher"),  # larger
-        ([0.50], [0.30], _costs(), "not distinguishable (one run per model: no interval)"),
+        ([0.50], [0.30], _costs(), "not distinguishable (no interval: one run per model, or no spread across seeds)"),
     ],
 )
 def test_anything_less_does_not_dominate(chosen, reference, costs, accuracy):
@@ -162,3 +162,27 @@ def test_the_statement_and_table_cover_every_confirmed_task():
     table = confirm.combined_table({"number": done})
     assert set(table.model) == {confirm.CHOSEN, confirm.REFERENCE} and (table.seeds == 3).all()
     assert "Not run" in confirm.statement({}) and confirm.combined_table({}).empty
+
+
+def test_identical_scores_on_every_seed_give_no_interval_and_no_claim():
+    v = confirm.verdict(_runs([0.31, 0.31, 0.31], [0.30, 0.30, 0.30]), _costs())
+    assert not v["dominates"] and v["accuracy"].startswith("not distinguishable") and "no interval" in v["sentence"]
+
+
+@pytest.mark.parametrize(("seeds", "epochs", "message"), [
+    ([0, 0, 1], 10, "distinct"), (3, 10, "list of integers"), ("012", 10, "list of integers"),
+    ([0, 1], 0, "confirm_epochs"),
+])  # fmt: skip
+def test_bad_confirmation_settings_are_refused_in_one_line(seeds, epochs, message):
+    with pytest.raises(ValueError, match=message):
+        confirm.settings_from(seeds, epochs)
+    assert confirm.settings_from([2, 0], 4) == confirm.ConfirmSettings(seeds=(2, 0), epochs=4)
+
+
+def test_a_confirmation_that_did_not_run_is_glued_as_not_run_not_as_no():
+    v = confirm.verdict(_runs([0.5, 0.6], []), _costs())
+    glued = confirm.findings({"number": v}, confirm.combined_table({}), tasks=("number", "language"))
+    assert glued["confirmed_dominates_number"] == "not run" and glued["confirmed_dominates_language"] == "not run"
+    ran = confirm.verdict(_runs([0.5, 0.6, 0.55], [0.2, 0.25, 0.22]), _costs(latency=(30.0, 20.0)))
+    assert confirm.findings({"number": ran}, confirm.combined_table({}), tasks=("number",))[
+        "confirmed_dominates_number"] == "no"  # fmt: skip

@@ -58,8 +58,19 @@ class ConfirmSettings:
 
 
 def settings_from(seeds: Sequence[int] | None, epochs: int) -> ConfirmSettings:
-    """:class:`ConfirmSettings` from chapter 5's parameters (no seeds: no confirmation)."""
-    return ConfirmSettings(seeds=tuple(int(s) for s in seeds or ()), epochs=int(epochs))
+    """:class:`ConfirmSettings` from chapter 5's parameters (no seeds: no confirmation).
+
+    Refuses, in one line naming the parameter, seeds that are not a list of distinct integers (a
+    repeated seed reloads the same training, so its copies would fake agreement) and epochs below 1.
+    """
+    if seeds is not None and (isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence)):
+        raise ValueError(f"confirm_seeds must be a list of integers, not {seeds!r}")
+    seeds = tuple(int(s) for s in seeds or ())
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"confirm_seeds must be distinct (a repeated seed repeats the same training): {list(seeds)}")
+    if int(epochs) < 1:
+        raise ValueError(f"confirm_epochs must be at least 1, not {epochs!r}")
+    return ConfirmSettings(seeds=seeds, epochs=int(epochs))
 
 
 def chosen_candidate(result, published: pd.DataFrame | None) -> tuple[Genome, str]:
@@ -108,8 +119,8 @@ def difference_interval(a: np.ndarray, b: np.ndarray, level: float = INTERVAL_LE
         return diff, float("nan"), float("nan")
     va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
     se = float(np.sqrt(va + vb))
-    if se == 0:
-        return diff, diff, diff
+    if se == 0:  # identical scores on every seed: no spread to build an interval from
+        return diff, float("nan"), float("nan")
     dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
     half = float(stats.t.ppf(0.5 + level / 2, dof) * se)
     return diff, diff - half, diff + half
@@ -118,7 +129,7 @@ def difference_interval(a: np.ndarray, b: np.ndarray, level: float = INTERVAL_LE
 def accuracy_reading(low: float, high: float) -> str:
     """``"higher"``, ``"lower"`` or ``"not distinguishable"`` from a difference interval (NaN: undecided)."""
     if not (np.isfinite(low) and np.isfinite(high)):
-        return "not distinguishable (one run per model: no interval)"
+        return "not distinguishable (no interval: one run per model, or no spread across seeds)"
     if low > 0:
         return "higher"
     if high < 0:
@@ -139,15 +150,17 @@ def verdict(
     ours = runs.loc[runs.model == CHOSEN, "test_accuracy"].to_numpy(dtype=float)
     theirs = runs.loc[runs.model == REFERENCE, "test_accuracy"].to_numpy(dtype=float)
     if not len(ours) or not len(theirs):
-        return {"dominates": False, "sentence": "not confirmed: a model was not retrained", "accuracy": "not run"}
+        return {"dominates": None, "sentence": "not confirmed: a model was not retrained", "accuracy": "not run"}
     diff, low, high = difference_interval(ours, theirs, level)
     accuracy = accuracy_reading(low, high)
     latency = "no more" if costs[CHOSEN]["latency_ms"] <= costs[REFERENCE]["latency_ms"] else "more"
     flash = "no more" if costs[CHOSEN]["flash_bytes"] <= costs[REFERENCE]["flash_bytes"] else "more"
     dominates = accuracy == "higher" and latency == "no more" and flash == "no more"
     head = "dominates" if dominates else "does not dominate"
-    sentence = (f"{head}: test accuracy {accuracy} ({100 * diff:+.1f} points, {100 * level:.0f} % interval "
-                f"{100 * low:+.1f} to {100 * high:+.1f}, {len(ours)} and {len(theirs)} seeds), {latency} estimated "
+    interval = (f"{100 * level:.0f} % interval {100 * low:+.1f} to {100 * high:+.1f}" if np.isfinite(low)
+                else "no interval")  # fmt: skip
+    sentence = (f"{head}: test accuracy {accuracy} ({100 * diff:+.1f} points, {interval}, "
+                f"{len(ours)} and {len(theirs)} seeds), {latency} estimated "
                 f"latency and {flash} flash than the paper's fittest")  # fmt: skip
     return {"dominates": dominates, "difference_pp": 100 * diff, "difference_low_pp": 100 * low,
             "difference_high_pp": 100 * high, "accuracy": accuracy, "latency": latency, "flash": flash,
@@ -258,7 +271,8 @@ def findings(verdicts: Mapping[str, Mapping[str, Any]], table: pd.DataFrame,
     for task in tasks:
         v = verdicts.get(task)
         out[f"confirmed_{task}"] = "not run in this build" if v is None else v["sentence"]
-        out[f"confirmed_dominates_{task}"] = "not run" if v is None else ("yes" if v["dominates"] else "no")
+        ran = v is not None and v.get("dominates") is not None
+        out[f"confirmed_dominates_{task}"] = ("yes" if v["dominates"] else "no") if ran else "not run"
         for who, label in (("chosen", CHOSEN), ("reference", REFERENCE)):
             row = table[(table.task == task) & (table.model == label)]
             out[f"confirmed_{who}_{task}"] = float(row["test accuracy %"].iloc[0]) if len(row) else float("nan")
