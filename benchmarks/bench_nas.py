@@ -63,6 +63,8 @@ def main() -> None:
     parser.add_argument("--proxy-epochs", type=int, default=3, help="epochs that share one feature computation")
     parser.add_argument("--out", type=Path, default=Path("_build/bench/nas.json"))
     args = parser.parse_args()
+    if args.clips < 1:
+        parser.error("--clips must be at least 1")
     out = args.out.resolve()
     facts = machine_facts()  # before the work: the load average says whether the machine was idle
 
@@ -102,14 +104,15 @@ def _training_speed(results: list, n_clips: int, proxy_epochs: int) -> list[dict
     import numpy as np
     import tensorflow as tf
 
+    from spoken100.data.tasks import N_SAMPLES, TASK_CLASSES
     from spoken100.nas.build import FRONTEND
     from spoken100.nas.search_config import published_candidates
     from spoken100.nas.train import configure_tensorflow, fresh_model
 
     configure_tensorflow(1)  # one thread, as every candidate trains
     rng = np.random.default_rng(0)
-    x = rng.uniform(-1, 1, (n_clips, 8000)).astype(np.float32)
-    y = rng.integers(0, 100, n_clips)
+    x = rng.uniform(-1, 1, (n_clips, N_SAMPLES)).astype(np.float32)
+    y = rng.integers(0, TASK_CLASSES["number"], n_clips)
     speed = []
     for name, genome in published_candidates("number").items():
         model = fresh_model(genome, 0)
