@@ -31,7 +31,14 @@ import pandas as pd
 from scipy import stats
 
 from spoken100.nas.genome import Genome
-from spoken100.nas.retrain import INTERVAL_LEVEL, RetrainSettings, retrain_over_folds, retrain_summary, retrained_model
+from spoken100.nas.retrain import (
+    INTERVAL_LEVEL,
+    RUN_COLUMNS,
+    RetrainSettings,
+    retrain_over_folds,
+    retrain_summary,
+    retrained_model,
+)
 from spoken100.nas.search_config import PUBLISHED_VARIANTS, SearchConfig, published_candidates
 from spoken100.nas.train import LAB_SCHEDULE
 
@@ -94,8 +101,13 @@ def confirmation_genomes(result, published: pd.DataFrame | None,
                          variants: Sequence[str] = PUBLISHED_VARIANTS) -> dict[str, Genome]:  # fmt: skip
     """Label -> genome: the chosen candidate (:data:`CHOSEN`) and the paper's architectures for the task."""
     chosen, _ = chosen_candidate(result, published)
+    return _with_paper(chosen, result.config.task, variants)
+
+
+def _with_paper(chosen: Genome, task: str, variants: Sequence[str]) -> dict[str, Genome]:
+    """``{CHOSEN: chosen, "paper <variant>": genome, ...}`` for ``task``."""
     paper = {f"paper {name.split('_', 1)[1]}": genome
-             for name, genome in published_candidates(result.config.task, variants).items()}  # fmt: skip
+             for name, genome in published_candidates(task, variants).items()}  # fmt: skip
     return {CHOSEN: chosen, **paper}
 
 
@@ -192,8 +204,8 @@ def run_confirmation(corpus, config: SearchConfig, result, published: pd.DataFra
     result: the task's :class:`~spoken100.nas.search.SearchResult`; published: the paper's
     architectures evaluated like its candidates (:func:`~spoken100.nas.search.evaluate_published`).
     """
-    _, why = chosen_candidate(result, published)
-    genomes = confirmation_genomes(result, published, variants)
+    chosen, why = chosen_candidate(result, published)  # the screening verdict, computed once
+    genomes = _with_paper(chosen, config.task, variants)
     runs = confirm(corpus, config, genomes, settings, progress=progress, n_jobs=n_jobs)
     costs = model_costs(result, published, genomes)
     return Confirmation(config.task, genomes, why, runs, costs, verdict(runs, costs))
@@ -259,7 +271,7 @@ def statement(confirmations: Mapping[str, Confirmation]) -> str:
 def combined_table(confirmations: Mapping[str, Confirmation]) -> pd.DataFrame:
     """:func:`confirmation_table` of every task's confirmation (an empty table when none ran)."""
     if not confirmations:
-        return confirmation_table(pd.DataFrame(columns=["model", "task", "fold", "seed", "test_accuracy"]), {})
+        return confirmation_table(pd.DataFrame(columns=RUN_COLUMNS), {})
     runs = pd.concat([c.runs for c in confirmations.values()], ignore_index=True)
     return confirmation_table(runs, {task: c.costs for task, c in confirmations.items()})
 

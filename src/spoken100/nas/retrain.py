@@ -32,6 +32,8 @@ from spoken100.nas.train import train_genome
 
 #: The lab's retraining schedule of its EvoNAS models: ``(until_epoch, rate)`` (paper-facts §4.3).
 RETRAIN_SCHEDULE: tuple[tuple[int, float], ...] = ((25, 5e-4), (50, 1e-5), (51, 1e-6))
+#: The columns of :func:`retrain_over_folds`' table: one row per (model, fold, seed).
+RUN_COLUMNS = ("model", "task", "fold", "seed", "test_accuracy", "val_accuracy", "n_fit", "n_test", "seconds", "cached")
 #: Coverage of the interval :func:`retrain_summary` gives.
 INTERVAL_LEVEL = 0.95
 
@@ -89,8 +91,7 @@ def retrain_over_folds(
     bar.close()
     rows = [{"model": label, "task": config.task, "fold": fold, "seed": seed, **row}
             for (fold, seed, label), row in zip(jobs, trained, strict=True)]  # fmt: skip
-    return pd.DataFrame(rows, columns=["model", "task", "fold", "seed", "test_accuracy", "val_accuracy", "n_fit",
-                                       "n_test", "seconds", "cached"])  # fmt: skip
+    return pd.DataFrame(rows, columns=list(RUN_COLUMNS))
 
 
 def retrained_model(genome: Genome, data, settings: RetrainSettings, seed: int, threads: int | None = None,
