@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -9,6 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from spoken100.book.profiles import load_profile
 from spoken100.nas import confirm, retrain
 from spoken100.nas.genome import Genome
 from spoken100.nas.search_config import SearchConfig, published_candidates
@@ -76,10 +78,10 @@ def test_confirm_trains_every_model_and_seed_on_the_search_fold_and_scores_its_t
     monkeypatch.setattr(retrain, "task_data", _fold_data)
     monkeypatch.setattr(retrain, "train_genome", fake_train)
     genomes = {f"paper {k.split('_', 1)[1]}": g for k, g in published_candidates("language").items()}
-    settings = confirm.ConfirmSettings(seeds=(0, 1, 2), epochs=7)
+    settings = confirm.ConfirmSettings(seeds=(1, 2, 3), epochs=7)
     runs = confirm.confirm(None, SearchConfig(task="language", fold=3), genomes, settings, progress=False)
-    assert len(runs) == 3 * 3 and set(runs.fold) == {3} and set(runs.seed) == {0, 1, 2}
-    assert {c["seed"] for c in calls} == {0, 1, 2}
+    assert len(runs) == 3 * 3 and set(runs.fold) == {3} and set(runs.seed) == {1, 2, 3}
+    assert {c["seed"] for c in calls} == {1, 2, 3}
     for call in calls:
         assert call["test"] == {"s4", "s5"}  # fold 3's held-out speakers
         assert not call["test"] & (call["fit"] | call["val"])
@@ -177,6 +179,31 @@ def test_bad_confirmation_settings_are_refused_in_one_line(seeds, epochs, messag
     with pytest.raises(ValueError, match=message):
         confirm.settings_from(seeds, epochs)
     assert confirm.settings_from([2, 0], 4) == confirm.ConfirmSettings(seeds=(2, 0), epochs=4)
+
+
+def test_a_confirmation_seed_equal_to_the_search_seed_is_refused_before_anything_trains(monkeypatch):
+    trained = []
+    monkeypatch.setattr(retrain, "task_data", _fold_data)
+    monkeypatch.setattr(retrain, "train_genome", lambda *a, **kw: trained.append(kw["seed"]))
+    genomes = {f"paper {k.split('_', 1)[1]}": g for k, g in published_candidates("number").items()}
+    with pytest.raises(ValueError, match="search's seed 7"):
+        confirm.settings_from([5, 7], 10, search_seed=7)
+    assert confirm.settings_from([5, 6], 10, search_seed=7).seeds == (5, 6)
+    with pytest.raises(ValueError, match="search's seed 7"):
+        confirm.confirm(None, SearchConfig(task="number", seed=7), genomes, confirm.ConfirmSettings(seeds=(6, 7)),
+                        progress=False)  # fmt: skip
+    assert trained == []
+
+
+@pytest.mark.parametrize("profile", sorted((Path(__file__).resolve().parents[1] / "profiles").glob("*.yml")),
+                         ids=lambda p: p.stem)  # fmt: skip
+def test_every_profiles_confirmation_seeds_are_accepted_with_its_search_seed(profile):
+    chapter5 = load_profile(profile)["notebooks"].get("05_evonas")
+    if chapter5 is None:
+        pytest.skip(f"{profile.name} has no chapter 5 settings")
+    default = load_profile(profile.parent / "default.yml")["notebooks"]["05_evonas"]
+    chapter5 = {**default, **chapter5}
+    confirm.settings_from(chapter5["confirm_seeds"], chapter5["confirm_epochs"], search_seed=chapter5["seed"])
 
 
 def test_a_confirmation_that_did_not_run_is_glued_as_not_run_not_as_no():

@@ -293,6 +293,8 @@ def test_confirmed_picks_are_the_two_models_of_chapter_5s_verdict(monkeypatch):
     assert [p.name for p in only] == ["number_paper_fittest"]
     with pytest.raises(ValueError, match="confirm_seeds"):
         deploy.picked_models("corpus", "confirmed", search={**chapter5, "confirm_seeds": []})
+    with pytest.raises(ValueError, match="search's seed 8"):  # not the search's own trainings
+        deploy.picked_models("corpus", "confirmed", search={**chapter5, "seed": 8})
 
 
 def test_deployment_uses_the_search_fold_unless_told_otherwise():

@@ -55,7 +55,7 @@ class ConfirmSettings:
     epochs: with the default ``schedule`` (the lab's candidate schedule) 10 runs it to its end.
     """
 
-    seeds: tuple[int, ...] = (0, 1, 2)
+    seeds: tuple[int, ...] = (1, 2, 3)
     epochs: int = 10
     schedule: tuple[tuple[int, float], ...] = LAB_SCHEDULE
 
@@ -64,17 +64,23 @@ class ConfirmSettings:
                                schedule=self.schedule)  # fmt: skip
 
 
-def settings_from(seeds: Sequence[int] | None, epochs: int) -> ConfirmSettings:
+def settings_from(seeds: Sequence[int] | None, epochs: int, search_seed: int | None = None) -> ConfirmSettings:
     """:class:`ConfirmSettings` from chapter 5's parameters (no seeds: no confirmation).
 
     Refuses, in one line naming the parameter, seeds that are not a list of distinct integers (a
-    repeated seed reloads the same training, so its copies would fake agreement) and epochs below 1.
+    repeated seed reloads the same training, so its copies would fake agreement), a seed equal to
+    the search's ``search_seed`` and epochs below 1. The search trained every candidate with its
+    seed: a confirmation with that seed starts from the very weights and batch order the candidate
+    was selected on (and, with the search's own settings, reloads that training), so it would not
+    be a fresh retraining.
     """
     if seeds is not None and (isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence)):
         raise ValueError(f"confirm_seeds must be a list of integers, not {seeds!r}")
     seeds = tuple(int(s) for s in seeds or ())
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"confirm_seeds must be distinct (a repeated seed repeats the same training): {list(seeds)}")
+    if search_seed is not None:
+        _refuse_search_seed(seeds, int(search_seed))
     if int(epochs) < 1:
         raise ValueError(f"confirm_epochs must be at least 1, not {epochs!r}")
     return ConfirmSettings(seeds=seeds, epochs=int(epochs))
@@ -111,6 +117,12 @@ def _with_paper(chosen: Genome, task: str, variants: Sequence[str]) -> dict[str,
     return {CHOSEN: chosen, **paper}
 
 
+def _refuse_search_seed(seeds: Sequence[int], search_seed: int) -> None:
+    if search_seed in seeds:
+        raise ValueError(f"confirm_seeds must not contain the search's seed {search_seed} (the candidates were "
+                         f"selected on that seed's trainings): {list(seeds)}")  # fmt: skip
+
+
 def confirm(corpus, config: SearchConfig, genomes: Mapping[str, Genome], settings: ConfirmSettings,
             progress: bool = True, n_jobs: int = 1) -> pd.DataFrame:  # fmt: skip
     """Retrain ``genomes`` on the search fold's fit speakers, once per seed; score them on its test speakers.
@@ -119,6 +131,7 @@ def confirm(corpus, config: SearchConfig, genomes: Mapping[str, Genome], setting
     """
     if not settings.seeds:
         raise ValueError("the confirmation needs at least one seed")
+    _refuse_search_seed(settings.seeds, config.seed)
     return retrain_over_folds(corpus, config, genomes, settings.retrain_settings(config.fold), progress=progress,
                               n_jobs=n_jobs)  # fmt: skip
 

@@ -180,7 +180,9 @@ def picked_models(corpus: Any = None, models_from: str = "search", names: Sequen
     if models_from == "search":
         picks = search_picks(corpus, configs, progress=progress)
     else:
-        settings = nas_confirm.settings_from(search.get("confirm_seeds"), search.get("confirm_epochs", 10))
+        settings = nas_confirm.settings_from(
+            search.get("confirm_seeds"), search.get("confirm_epochs", 10), search_seed=search.get("seed", 0)
+        )
         if not settings.seeds:
             raise ValueError("models_from='confirmed' needs chapter 5's confirmation, but its confirm_seeds are "
                              "empty in this profile; use models_from='search'")  # fmt: skip
