@@ -45,7 +45,7 @@ def test_every_run_is_scored_per_language_beside_its_synthetic_score(tiny_layout
             fake_run(corpus, "language")]  # fmt: skip
     networks = {("number", "honest"): ConstantClass(42), ("number", "paper"): ConstantClass(71),
                 ("language", "honest"): ConstantClass(3, 4)}  # fmt: skip
-    monkeypatch.setattr(human, "load_model", lambda run: networks[(run.spec.task, run.spec.protocol)])
+    monkeypatch.setattr(human, "load_model", lambda run, chosen=None: networks[(run.spec.task, run.spec.protocol)])
 
     study = human.human_study(corpus, human_corpus, runs, n_jobs=1)
 
@@ -70,13 +70,41 @@ def test_every_run_is_scored_per_language_beside_its_synthetic_score(tiny_layout
     assert "human_number_french_cnn_2d_paper" in values
 
 
+def test_an_honest_run_is_also_read_with_the_papers_rule_from_its_test_epochs_weights(
+    tiny_layout, human_corpus, monkeypatch, tmp_path
+):
+    from spoken100.data.corpus import open_corpus
+
+    corpus = open_corpus(str(tiny_layout))
+    run = fake_run(corpus, "number")
+    truth = corpus.index.number.to_numpy()[run.test_index]
+    run.test_predictions["best_test"] = np.zeros_like(truth)  # the test epoch's stored predictions: always 0
+    run.weights = lambda chosen: tmp_path / f"weights-{chosen}.pt"
+    networks = {"best_val": ConstantClass(42), "best_test": ConstantClass(0)}
+    monkeypatch.setattr(human, "load_model", lambda r, chosen=None: networks[chosen])
+
+    (tmp_path / "weights-best_val.pt").touch()
+    assert human.readings(run) == [("honest", "best_val")]  # no test-epoch weights kept: one reading
+    (tmp_path / "weights-best_test.pt").touch()
+    assert human.readings(run) == [("honest", "best_val"), (human.HONEST_ON_TEST, "best_test")]
+
+    numbers = human.human_study(corpus, human_corpus, [run], band_limited=False, n_jobs=1).numbers
+    on_test = numbers[numbers.protocol == human.HONEST_ON_TEST]
+    assert list(on_test.language) == ["english", "french"]
+    assert list(on_test[human.HUMAN]) == pytest.approx([0.01, 0.01])  # the clip of 0, from the test epoch's network
+    expected = [float(np.mean(truth[corpus.index.language.to_numpy()[run.test_index] == lang] == 0))
+                for lang in ("english", "french")]  # fmt: skip
+    assert list(on_test[human.SYNTHETIC]) == pytest.approx(expected)
+    assert list(numbers[numbers.protocol == "honest"][human.SYNTHETIC]) == pytest.approx([1.0, 1.0])
+
+
 def test_an_untrained_network_runs_through_the_scoring_path(tiny_layout, human_corpus, monkeypatch):
     from spoken100.data.corpus import open_corpus
 
     corpus = open_corpus(str(tiny_layout))
     torch.manual_seed(0)
     network = build_model("cnn_2d", 100)
-    monkeypatch.setattr(human, "load_model", lambda run: network)
+    monkeypatch.setattr(human, "load_model", lambda run, chosen=None: network)
     study = human.human_study(corpus, human_corpus, [fake_run(corpus, "number")], band_limited=False, n_jobs=1)
     assert len(study.numbers) == 2 and study.numbers[human.HUMAN].between(0, 1).all()
     assert study.numbers[human.BAND_LIMITED].isna().all()
