@@ -7,12 +7,14 @@ import inspect
 import math
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import pytest
 
 from spoken100.book import summary
 from spoken100.book.buildinfo import results_fingerprints
+from spoken100.data import paper_facts
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG = base64.b64decode(
@@ -73,6 +75,17 @@ def test_write_summary_uses_only_what_the_chapters_glued(tmp_path):
     assert len(rows) == len(summary.COMPARISONS)
     assert table.count("\n## ") == len({r.topic for r in summary.COMPARISONS})
     assert "| 3,200 |" in table and "84.77 ± 3.70 %" in table  # ours from the glue; the paper's from its source
+    board = paths["board"].read_text()  # the firmware page's chip table: what the cost model's limits are read from
+    assert "| 64 MHz " in board and "| 1 MB " in board and "| 256 KB " in board and "docs.zephyrproject.org" in board
+
+
+def test_the_cost_models_board_limits_are_the_published_figures():
+    from spoken100.nas import costs
+
+    flash, ram = (int(paper_facts.figure(k).value) * 1024 for k in ("nrf52840_flash_kib", "nrf52840_ram_kib"))
+    assert costs.fits(SimpleNamespace(flash_bytes=flash, ram_bytes=ram))
+    assert not costs.fits(SimpleNamespace(flash_bytes=flash, ram_bytes=ram + 1))
+    assert not costs.fits(SimpleNamespace(flash_bytes=flash + 1, ram_bytes=ram))
 
 
 def _glue_patterns(notebook: Path) -> list[re.Pattern]:

@@ -23,7 +23,7 @@ from scipy import stats as sps
 
 from spoken100.baselines.experiment import epochs_for
 from spoken100.baselines.models import BASELINES, build_model
-from spoken100.baselines.stats import mean_sd_ci, paired_comparison, prediction_table, wilson_interval
+from spoken100.baselines.stats import CONFIDENCE, mean_sd_ci, paired_comparison, prediction_table, wilson_interval
 from spoken100.data import paper_facts
 
 PAPER = "paper protocol"
@@ -54,7 +54,7 @@ def long_results(table: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def summary(long: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+def summary(long: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
     """Per model, task and setting: the fold statistics and an interval over the test clips.
 
     Fold statistics: mean, population SD (as the paper printed), sample SD and a t interval across
@@ -83,7 +83,10 @@ def summary(long: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
 
 
 def protocol_gap(
-    long: pd.DataFrame, results: Sequence | None = None, index: pd.DataFrame | None = None, confidence: float = 0.95
+    long: pd.DataFrame,
+    results: Sequence | None = None,
+    index: pd.DataFrame | None = None,
+    confidence: float = CONFIDENCE,
 ) -> pd.DataFrame:
     """Per model and task: how much choosing the epoch on the test fold inflates the same runs' accuracy.
 

@@ -23,8 +23,12 @@ from scipy import stats as sps
 
 from spoken100.data.inputs import targets
 
+#: The confidence level of every interval chapter 4 prints (t intervals over folds, Wilson and
+#: normal intervals over clips), unless a caller asks for another.
+CONFIDENCE = 0.95
 
-def mean_sd_ci(values: Iterable[float], confidence: float = 0.95) -> pd.Series:
+
+def mean_sd_ci(values: Iterable[float], confidence: float = CONFIDENCE) -> pd.Series:
     """Mean, SDs and a t-based confidence interval of the mean of ``values`` (e.g. fold accuracies).
 
     Returns a Series with ``n``, ``mean``, ``sd_population`` (``ddof=0``, what the paper printed),
@@ -69,7 +73,7 @@ def paired_comparison(
     by: str = "model",
     value: str = "accuracy",
     pair_on: str = "fold",
-    confidence: float = 0.95,
+    confidence: float = CONFIDENCE,
 ) -> pd.Series:
     """Compare ``a`` and ``b`` (values of ``table[by]``) fold by fold on ``table[value]``.
 
@@ -171,7 +175,7 @@ def decade_label(number: int) -> str:
     return f"{start}-{start + 9}"
 
 
-def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+def wilson_interval(successes: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
     """Wilson score interval of a proportion (sensible near 0 and 1, unlike the normal interval)."""
     if n == 0:
         return float("nan"), float("nan")
@@ -182,7 +186,7 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     return float(centre - half), float(centre + half)
 
 
-def accuracy_by(table: pd.DataFrame, column: str | Sequence[str], confidence: float = 0.95) -> pd.DataFrame:
+def accuracy_by(table: pd.DataFrame, column: str | Sequence[str], confidence: float = CONFIDENCE) -> pd.DataFrame:
     """Accuracy per group of a prediction table (per language, per decade of the number, per gender, ...).
 
     table: one row per prediction with either a boolean ``correct`` column or ``y_true`` and ``y_pred``,

@@ -420,10 +420,16 @@ def headline_markdown(values: dict[str, dict[str, Any]], corpus: dict[str, Any],
     return "\n".join(lines)
 
 
+def board_markdown() -> str:
+    """The nRF52840's clock, flash and RAM as a table with their sources, from the table of published figures."""
+    table = paper_facts.cited(list(paper_facts.BOARD_KEYS)).rename(columns={"paper": "figure"})
+    return table.to_markdown(index=False) + "\n"
+
+
 def write_summary(
     notebooks_dir: str | Path, corpus: dict[str, Any], profile: str, out_dir: str | Path
 ) -> dict[str, Path]:
-    """Write ``paper-vs-companion.md``, ``headline.md`` and (when a chapter tagged one) ``headline.png``.
+    """Write ``paper-vs-companion.md``, ``headline.md``, ``board.md`` and (when a chapter tagged one) ``headline.png``.
 
     notebooks_dir: the executed notebooks of this build; out_dir: the book's ``_generated`` folder.
     """
@@ -432,7 +438,7 @@ def write_summary(
     values = {path.stem: glued_values(path) for path in notebooks}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"comparison": out / "paper-vs-companion.md", "headline": out / "headline.md"}
+    paths = {"comparison": out / "paper-vs-companion.md", "headline": out / "headline.md", "board": out / "board.md"}
     png = headline_png(notebooks)
     figure = None
     if png is not None:
@@ -441,6 +447,7 @@ def write_summary(
         figure = "_generated/headline.png"
     atomic.write_text(paths["comparison"], comparison_markdown(values, corpus.get("label", ""), profile))
     atomic.write_text(paths["headline"], headline_markdown(values, corpus, profile, figure))
+    atomic.write_text(paths["board"], board_markdown())
     return paths
 
 
@@ -449,6 +456,7 @@ __all__ = [
     "HEADLINE_TAG",
     "NOT_COMPUTED",
     "Comparison",
+    "board_markdown",
     "comparison_markdown",
     "format_value",
     "glued_values",

@@ -43,6 +43,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from spoken100.data import paper_facts
 from spoken100.nas.calibration import Band, CyclesPerMac, board_calibration, clock_hz
 from spoken100.nas.macs import LayerMACs, MacClasses, count_macs, layer_macs, mac_classes
 
@@ -50,8 +51,9 @@ from spoken100.nas.macs import LayerMACs, MacClasses, count_macs, layer_macs, ma
 CLOCK_HZ = clock_hz("nrf52840_clock_mhz")
 CPU_CURRENT_A = 3.3e-3
 SUPPLY_V = 3.0
-FLASH_LIMIT_BYTES = 1024 * 1024
-RAM_LIMIT_BYTES = 256 * 1024
+#: The nRF52840's flash and RAM (paper_facts ``nrf52840_flash_kib`` and ``nrf52840_ram_kib``).
+FLASH_LIMIT_BYTES = int(paper_facts.figure("nrf52840_flash_kib").value * 1024)
+RAM_LIMIT_BYTES = int(paper_facts.figure("nrf52840_ram_kib").value * 1024)
 FLASH_OVERHEAD_BYTES = 213_497
 RAM_OVERHEAD_BYTES = 178_148 - 155 * 1024
 #: Bytes per input sample held by the firmware before quantisation (16-bit PCM).
@@ -164,7 +166,7 @@ def estimate_costs(
 
 
 def fits(costs: Costs, flash_limit: int = FLASH_LIMIT_BYTES, ram_limit: int = RAM_LIMIT_BYTES) -> bool:
-    """``True`` when flash <= 1 MiB and RAM <= 256 KiB (the nRF52840's memories) or the given limits."""
+    """``True`` when flash and RAM are within the nRF52840's (:data:`FLASH_LIMIT_BYTES`, :data:`RAM_LIMIT_BYTES`) or the given limits."""
     return costs.flash_bytes <= flash_limit and costs.ram_bytes <= ram_limit
 
 
