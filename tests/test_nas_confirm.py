@@ -135,7 +135,8 @@ def test_the_confirmed_models_are_the_confirmations_own_trainings_of_the_first_s
     monkeypatch.setattr(retrain, "train_genome", fake_train)
     paper = published_candidates("language")
     genomes = {confirm.CHOSEN: paper["languages_accurate"], confirm.REFERENCE: paper["languages_fittest"]}
-    config, settings = SearchConfig(task="language", fold=2), confirm.ConfirmSettings(seeds=(4, 5), epochs=3)
+    config = SearchConfig(task="language", fold=2, recalibrate_clips=17)
+    settings = confirm.ConfirmSettings(seeds=(4, 5), epochs=3)
     confirm.confirm(None, config, genomes, settings, progress=False)
     trainings = list(calls)
     models = confirm.confirmed_models(_fold_data(None, config), config, genomes, settings)
@@ -146,6 +147,9 @@ def test_the_confirmed_models_are_the_confirmations_own_trainings_of_the_first_s
         assert len(same) == 1  # exactly the confirmation's training: every argument but keep_model agrees
         assert {k: v for k, v in call.items() if k != "keep_model"} == {k: v for k, v in same[0].items()
                                                                          if k != "keep_model"}  # fmt: skip
+    assert {c["recalibrate_clips"] for c in calls} == {
+        17
+    }  # the search's batch-norm recalibration, as its candidates had
     with pytest.raises(ValueError, match="no confirmed model"):
         confirm.confirmed_models(_fold_data(None, config), config, genomes, settings, labels=["paper fastest"])
     with pytest.raises(ValueError, match="no seeds"):

@@ -238,8 +238,8 @@ def confirmed_models(data, config: SearchConfig, genomes: Mapping[str, Genome], 
     if missing:
         raise ValueError(f"no confirmed model labelled {missing}; the confirmation compared {sorted(genomes)}")
     retrain = settings.retrain_settings(config.fold)
-    return {label: retrained_model(genomes[label], data, retrain, settings.seeds[0], config.threads)
-            for label in labels}  # fmt: skip
+    return {label: retrained_model(genomes[label], data, retrain, settings.seeds[0], config.threads,
+                                   config.recalibrate_clips) for label in labels}  # fmt: skip
 
 
 def model_costs(result, published: pd.DataFrame, genomes: Mapping[str, Genome]) -> dict[str, dict[str, float]]:

@@ -28,7 +28,7 @@ from spoken100.data.tasks import TASK_CLASSES
 from spoken100.nas.genome import Genome
 from spoken100.nas.search_config import PUBLISHED_VARIANTS, SearchConfig, published_candidates
 from spoken100.nas.task_data import task_data
-from spoken100.nas.train import train_genome
+from spoken100.nas.train import RECALIBRATE_CLIPS, train_genome
 
 #: The lab's retraining schedule of its EvoNAS models: ``(until_epoch, rate)`` (paper-facts §4.3).
 RETRAIN_SCHEDULE: tuple[tuple[int, float], ...] = ((25, 5e-4), (50, 1e-5), (51, 1e-6))
@@ -75,7 +75,8 @@ def retrain_over_folds(
     settings.validate()
     jobs = [(fold, seed, label) for fold in settings.folds for seed in settings.seeds for label in genomes]
     data_by_fold = {fold: task_data(corpus, replace(config, fold=fold), progress=False) for fold in settings.folds}
-    calls = [(genomes[label], data_by_fold[fold], settings, seed, config.threads) for fold, seed, label in jobs]
+    calls = [(genomes[label], data_by_fold[fold], settings, seed, config.threads, config.recalibrate_clips)
+             for fold, seed, label in jobs]  # fmt: skip
     bar = tqdm(total=len(jobs), desc=f"retraining ({config.task})", unit="run", disable=not progress)
     if n_jobs > 1 and len(calls) > 1:  # one process per training (TensorFlow keeps one thread each)
         runner = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")
@@ -95,23 +96,26 @@ def retrain_over_folds(
 
 
 def retrained_model(genome: Genome, data, settings: RetrainSettings, seed: int, threads: int | None = None,
-                    keep_model: bool = True):  # fmt: skip
+                    recalibrate_clips: int = RECALIBRATE_CLIPS, keep_model: bool = True):  # fmt: skip
     """One retraining of ``genome`` on every fit clip of ``data``'s fold (nothing selected), scored on its test speakers.
 
     The :class:`~spoken100.nas.train.TrainedCandidate` of :func:`~spoken100.nas.train.train_genome`:
     the artefact :func:`retrain_over_folds` wrote for this (genome, fold, seed) is loaded, so a
-    later chapter (deployment) gets exactly the weights the retraining scored.
+    later chapter (deployment) gets exactly the weights the retraining scored. recalibrate_clips:
+    the search's batch-norm recalibration (``SearchConfig.recalibrate_clips``), as its candidates had.
     """
     return train_genome(
         genome, data.X, data.y, data.speakers, data.fit_speakers, data.val_speakers, data.test_speakers,
         epochs=settings.epochs, batch_size=settings.batch_size, max_train_clips=None, max_val_clips=None,
-        seed=seed, schedule=settings.schedule, data_key=data.data_key, threads=threads, keep_model=keep_model,
+        seed=seed, schedule=settings.schedule, recalibrate_clips=recalibrate_clips, data_key=data.data_key,
+        threads=threads, keep_model=keep_model,
     )  # fmt: skip
 
 
-def _train_one(genome: Genome, data, settings: RetrainSettings, seed: int, threads: int | None) -> dict:
+def _train_one(genome: Genome, data, settings: RetrainSettings, seed: int, threads: int | None,
+               recalibrate_clips: int = RECALIBRATE_CLIPS) -> dict:  # fmt: skip
     """One retraining (every fit clip, nothing selected), scored on the fold's test speakers; a table row."""
-    trained = retrained_model(genome, data, settings, seed, threads, keep_model=False)
+    trained = retrained_model(genome, data, settings, seed, threads, recalibrate_clips, keep_model=False)
     return {"test_accuracy": trained.test_accuracy, "val_accuracy": trained.val_accuracy, "n_fit": trained.n_fit,
             "n_test": trained.n_test, "seconds": trained.seconds, "cached": trained.cached}  # fmt: skip
 
