@@ -86,6 +86,15 @@ def test_fitness_on_known_numbers():
         fitness(80.0, 100_000, 1.0)  # a percentage, not a fraction
 
 
+def test_the_printed_fitness_formula_is_the_one_fitness_computes():
+    from spoken100.nas.costs import fitness_formula
+
+    assert fitness_formula() == "0.6·acc + 0.2·min(1, 100 kB/ROM) + 0.2·min(1, 1 mJ/E)"  # the lab's (EdgeVolution)
+    assert fitness_formula((0.5, 0.3, 0.2), 50_000, 2.0) == "0.5·acc + 0.3·min(1, 50 kB/ROM) + 0.2·min(1, 2 mJ/E)"
+    # the defaults it prints are the ones fitness() applies: at ROM_min and E_min both cost terms are 1
+    assert fitness(0.0, 100_000, 1.0) == pytest.approx(0.4) and fitness(0.0, 200_000, 2.0) == pytest.approx(0.2)
+
+
 def test_candidate_fitness_uses_flash_and_energy_band():
     costs = estimate_costs(50_000, 30_000, DS_CNN_MACS)
     central = candidate_fitness(0.5, costs)

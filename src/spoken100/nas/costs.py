@@ -193,6 +193,17 @@ def fitness(
     return w_acc * accuracy + w_rom * rom_term + w_e * energy_term
 
 
+def fitness_formula(
+    weights: tuple[float, float, float] = FITNESS_WEIGHTS,
+    rom_min_bytes: float = ROM_MIN_BYTES,
+    energy_min_mj: float = ENERGY_MIN_MJ,
+) -> str:
+    """:func:`fitness` as the book prints it, from the same constants: ``0.6·acc + 0.2·min(1, 100 kB/ROM) + ...``."""
+    w_acc, w_rom, w_e = weights
+    return (f"{w_acc:g}·acc + {w_rom:g}·min(1, {rom_min_bytes / 1000:g} kB/ROM) + "
+            f"{w_e:g}·min(1, {energy_min_mj:g} mJ/E)")  # fmt: skip
+
+
 def candidate_fitness(accuracy: float, costs: Costs, estimate: str = "central", **kwargs: Any) -> float:
     """:func:`fitness` with the ROM and (estimated) energy of ``costs``; ``estimate`` picks the band edge."""
     return fitness(accuracy, costs.flash_bytes, getattr(costs.energy_mj, estimate), **kwargs)
@@ -212,6 +223,7 @@ __all__ = [
     "estimate_energy_mj",
     "estimate_latency",
     "fitness",
+    "fitness_formula",
     "fits",
     "frontend_latency",
     "layer_macs",
