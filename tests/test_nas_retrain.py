@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from spoken100.nas import retrain
@@ -70,3 +72,22 @@ def test_settings_from_chapter_parameters():
     assert retrain.settings_from(None, [0, 1], 3) == retrain.RetrainSettings(folds=(), seeds=(0, 1), epochs=3)
     with pytest.raises(ValueError, match="epochs"):
         retrain.settings_from([1], [0], 0).validate()
+
+
+def _score_of(genome, data, settings, seed, threads, recalibrate_clips) -> dict:
+    """A stand-in for one retraining whose score depends only on what was trained (genome, fold, seed)."""
+    score = (int(genome.genome_id()[:6], 16) % 97 + 7 * seed + 13 * int(data.data_key[-1])) / 1000
+    return {"test_accuracy": score, "val_accuracy": score / 2, "n_fit": 1, "n_test": 1, "seconds": 0.0,
+            "cached": False, "pid": os.getpid()}  # fmt: skip
+
+
+def test_parallel_retraining_gives_the_same_table_in_the_same_order_as_serial(monkeypatch):
+    monkeypatch.setattr(retrain, "task_data", _fold_data)
+    monkeypatch.setattr(retrain, "_train_one", _score_of)  # module-level, so the worker processes import it
+    genomes = {f"paper {k.split('_', 1)[1]}": g for k, g in published_candidates("number").items()}
+    settings = retrain.RetrainSettings(folds=(2, 1), seeds=(3, 0), epochs=1)
+    config = SearchConfig(task="number")
+    serial = retrain.retrain_over_folds(None, config, genomes, settings, progress=False, n_jobs=1)
+    parallel = retrain.retrain_over_folds(None, config, genomes, settings, progress=False, n_jobs=2)
+    assert len(serial) == 2 * 2 * 3
+    pd.testing.assert_frame_equal(serial, parallel)
