@@ -8,7 +8,8 @@ recorded words rather than spoken fluently. They are read exactly as the corpus'
 
 * :func:`human_study` scores every number-task run (every model, protocol and fold) on the human clips
   of each language; an honest run also with the paper's rule (:data:`HONEST_ON_TEST`: the weights
-  of its epoch best on the test fold), so the paper's reading is there without paper-protocol runs. Beside it: the same model on its own synthetic test speakers restricted the same
+  of its epoch best on the test fold), so the paper's reading is there without paper-protocol runs.
+  Beside it: the same model on its own synthetic test speakers restricted the same
   way (that language's clips only, read from the run's stored test predictions), and on those clips
   band-limited to 4 kHz (:func:`~spoken100.baselines.augment.band_limit`), which removes the one
   recording difference that is known and easy to imitate. Chance is 1 % for all three. Every
@@ -145,9 +146,8 @@ def human_study(corpus: Corpus, human: Corpus, results: Sequence[RunResult], *, 
     """
     inputs: dict[str, np.ndarray] = {}
     number_rows, language_rows, predictions = [], [], {}
-    scored = [(run, protocol, chosen) for run in sorted(results, key=lambda r: (r.spec.task, r.spec.model,
-              r.spec.protocol, r.spec.fold.fold)) for protocol, chosen in readings(run)]  # fmt: skip
-    for run, protocol, chosen in scored:
+    ordered = sorted(results, key=lambda r: (r.spec.task, r.spec.model, r.spec.protocol, r.spec.fold.fold))
+    for run, (protocol, chosen) in ((run, reading) for run in ordered for reading in readings(run)):
         spec = run.spec
         kind = BASELINES[spec.model].input_kind
         if kind not in inputs:
