@@ -87,7 +87,7 @@ def test_fitness_on_known_numbers():
 
 
 def test_the_printed_fitness_formula_is_the_one_fitness_computes():
-    from spoken100.nas.costs import fitness_formula
+    from spoken100.nas.report import fitness_formula
 
     assert fitness_formula() == "0.6·acc + 0.2·min(1, 100 kB/ROM) + 0.2·min(1, 1 mJ/E)"  # the lab's (EdgeVolution)
     assert fitness_formula((0.5, 0.3, 0.2), 50_000, 2.0) == "0.5·acc + 0.3·min(1, 50 kB/ROM) + 0.2·min(1, 2 mJ/E)"

@@ -147,7 +147,7 @@ def human_study(corpus: Corpus, human: Corpus, results: Sequence[RunResult], *, 
     inputs: dict[str, np.ndarray] = {}
     number_rows, language_rows, predictions = [], [], {}
     ordered = sorted(results, key=lambda r: (r.spec.task, r.spec.model, r.spec.protocol, r.spec.fold.fold))
-    for run, (protocol, chosen) in ((run, reading) for run in ordered for reading in readings(run)):
+    for run, (protocol, chosen) in ((r, reading) for r in ordered for reading in readings(r)):
         spec = run.spec
         kind = BASELINES[spec.model].input_kind
         if kind not in inputs:

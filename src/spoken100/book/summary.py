@@ -420,9 +420,13 @@ def headline_markdown(values: dict[str, dict[str, Any]], corpus: dict[str, Any],
     return "\n".join(lines)
 
 
+#: The paper's board, the nRF52840: its clock, flash and RAM (the firmware page's table).
+BOARD_KEYS = ("nrf52840_clock_mhz", "nrf52840_flash_kib", "nrf52840_ram_kib")
+
+
 def board_markdown() -> str:
     """The nRF52840's clock, flash and RAM as a table with their sources, from the table of published figures."""
-    table = paper_facts.cited(list(paper_facts.BOARD_KEYS)).rename(columns={"paper": "figure"})
+    table = paper_facts.cited(list(BOARD_KEYS)).rename(columns={"paper": "figure"})
     return table.to_markdown(index=False) + "\n"
 
 
@@ -454,6 +458,7 @@ def write_summary(
 __all__ = [
     "COMPARISONS",
     "HEADLINE_TAG",
+    "BOARD_KEYS",
     "NOT_COMPUTED",
     "Comparison",
     "board_markdown",

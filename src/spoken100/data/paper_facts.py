@@ -22,8 +22,6 @@ from importlib import resources
 import pandas as pd
 
 TABLE_FILE = "paper_facts.csv"
-#: The paper's board, the nRF52840: its clock, flash and RAM (the cost model's limits and the firmware page).
-BOARD_KEYS = ("nrf52840_clock_mhz", "nrf52840_flash_kib", "nrf52840_ram_kib")
 
 
 @dataclass(frozen=True)

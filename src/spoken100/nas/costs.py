@@ -43,7 +43,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from spoken100.data import paper_facts
 from spoken100.nas.calibration import Band, CyclesPerMac, board_calibration, clock_hz
 from spoken100.nas.macs import LayerMACs, MacClasses, count_macs, layer_macs, mac_classes
 
@@ -51,9 +50,8 @@ from spoken100.nas.macs import LayerMACs, MacClasses, count_macs, layer_macs, ma
 CLOCK_HZ = clock_hz("nrf52840_clock_mhz")
 CPU_CURRENT_A = 3.3e-3
 SUPPLY_V = 3.0
-#: The nRF52840's flash and RAM (paper_facts ``nrf52840_flash_kib`` and ``nrf52840_ram_kib``).
-FLASH_LIMIT_BYTES = int(paper_facts.figure("nrf52840_flash_kib").value * 1024)
-RAM_LIMIT_BYTES = int(paper_facts.figure("nrf52840_ram_kib").value * 1024)
+FLASH_LIMIT_BYTES = 1024 * 1024
+RAM_LIMIT_BYTES = 256 * 1024
 FLASH_OVERHEAD_BYTES = 213_497
 RAM_OVERHEAD_BYTES = 178_148 - 155 * 1024
 #: Bytes per input sample held by the firmware before quantisation (16-bit PCM).
@@ -166,7 +164,7 @@ def estimate_costs(
 
 
 def fits(costs: Costs, flash_limit: int = FLASH_LIMIT_BYTES, ram_limit: int = RAM_LIMIT_BYTES) -> bool:
-    """``True`` when flash and RAM are within the nRF52840's (:data:`FLASH_LIMIT_BYTES`, :data:`RAM_LIMIT_BYTES`) or the given limits."""
+    """``True`` when flash <= 1 MiB and RAM <= 256 KiB (the nRF52840's memories) or the given limits."""
     return costs.flash_bytes <= flash_limit and costs.ram_bytes <= ram_limit
 
 
@@ -193,17 +191,6 @@ def fitness(
     return w_acc * accuracy + w_rom * rom_term + w_e * energy_term
 
 
-def fitness_formula(
-    weights: tuple[float, float, float] = FITNESS_WEIGHTS,
-    rom_min_bytes: float = ROM_MIN_BYTES,
-    energy_min_mj: float = ENERGY_MIN_MJ,
-) -> str:
-    """:func:`fitness` as the book prints it, from the same constants: ``0.6·acc + 0.2·min(1, 100 kB/ROM) + ...``."""
-    w_acc, w_rom, w_e = weights
-    return (f"{w_acc:g}·acc + {w_rom:g}·min(1, {rom_min_bytes / 1000:g} kB/ROM) + "
-            f"{w_e:g}·min(1, {energy_min_mj:g} mJ/E)")  # fmt: skip
-
-
 def candidate_fitness(accuracy: float, costs: Costs, estimate: str = "central", **kwargs: Any) -> float:
     """:func:`fitness` with the ROM and (estimated) energy of ``costs``; ``estimate`` picks the band edge."""
     return fitness(accuracy, costs.flash_bytes, getattr(costs.energy_mj, estimate), **kwargs)
@@ -223,7 +210,6 @@ __all__ = [
     "estimate_energy_mj",
     "estimate_latency",
     "fitness",
-    "fitness_formula",
     "fits",
     "frontend_latency",
     "layer_macs",

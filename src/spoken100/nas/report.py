@@ -23,6 +23,7 @@ import pandas as pd
 from spoken100.data import paper_facts
 from spoken100.data.tasks import TASK_CLASSES
 from spoken100.nas.calibration import paper_fittest_estimate
+from spoken100.nas.costs import ENERGY_MIN_MJ, FITNESS_WEIGHTS, ROM_MIN_BYTES
 from spoken100.nas.search import ROLE_VARIANTS, ROLES, SearchResult
 
 TASK_TITLES = {"language": "language (4 classes)", "number": "number (100 classes)"}
@@ -448,7 +449,22 @@ def pareto_figure(results: Mapping[str, SearchResult], published: Mapping[str, p
     return fig
 
 
+def fitness_formula(
+    weights: tuple[float, float, float] = FITNESS_WEIGHTS,
+    rom_min_bytes: float = ROM_MIN_BYTES,
+    energy_min_mj: float = ENERGY_MIN_MJ,
+) -> str:
+    """:func:`~spoken100.nas.costs.fitness` as the book prints it, from the same constants.
+
+    ``0.6·acc + 0.2·min(1, 100 kB/ROM) + 0.2·min(1, 1 mJ/E)`` with the lab's defaults.
+    """
+    w_acc, w_rom, w_e = weights
+    return (f"{w_acc:g}·acc + {w_rom:g}·min(1, {rom_min_bytes / 1000:g} kB/ROM) + "
+            f"{w_e:g}·min(1, {energy_min_mj:g} mJ/E)")  # fmt: skip
+
+
 __all__ = [
+    "fitness_formula",
     "ENERGY_LABEL",
     "LATENCY_LABEL",
     "PAPER_CORPUS",
