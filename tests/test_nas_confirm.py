@@ -77,6 +77,9 @@ def test_confirm_trains_every_model_and_seed_on_the_search_fold_and_scores_its_t
 
     monkeypatch.setattr(retrain, "task_data", _fold_data)
     monkeypatch.setattr(retrain, "train_genome", fake_train)
+    int8_calls = []
+    monkeypatch.setattr(retrain, "int8_test_accuracy",
+                        lambda trained, data, n, seed: int8_calls.append((n, seed)) or 0.125)  # fmt: skip
     genomes = {f"paper {k.split('_', 1)[1]}": g for k, g in published_candidates("language").items()}
     settings = confirm.ConfirmSettings(seeds=(1, 2, 3), epochs=7)
     runs = confirm.confirm(None, SearchConfig(task="language", fold=3), genomes, settings, progress=False)
@@ -86,6 +89,8 @@ def test_confirm_trains_every_model_and_seed_on_the_search_fold_and_scores_its_t
         assert call["test"] == {"s4", "s5"}  # fold 3's held-out speakers
         assert not call["test"] & (call["fit"] | call["val"])
         assert call["schedule"] == LAB_SCHEDULE and call["epochs"] == 7 and call["max_train_clips"] is None
+    assert runs.test_accuracy_int8.eq(0.125).all()  # every model also scored as int8,
+    assert set(int8_calls) == {(SearchConfig().n_calibration, SearchConfig().seed + 1)}  # calibrated as the search's
     with pytest.raises(ValueError, match="seed"):
         confirm.confirm(None, SearchConfig(), genomes, confirm.ConfirmSettings(seeds=()), progress=False)
 
@@ -133,6 +138,9 @@ def test_the_confirmed_models_are_the_confirmations_own_trainings_of_the_first_s
 
     monkeypatch.setattr(retrain, "task_data", _fold_data)
     monkeypatch.setattr(retrain, "train_genome", fake_train)
+    int8_calls = []
+    monkeypatch.setattr(retrain, "int8_test_accuracy",
+                        lambda trained, data, n, seed: int8_calls.append((n, seed)) or 0.125)  # fmt: skip
     paper = published_candidates("language")
     genomes = {confirm.CHOSEN: paper["languages_accurate"], confirm.REFERENCE: paper["languages_fittest"]}
     config = SearchConfig(task="language", fold=2, recalibrate_clips=17)
@@ -217,3 +225,24 @@ def test_a_confirmation_that_did_not_run_is_glued_as_not_run_not_as_no():
     ran = confirm.verdict(_runs([0.5, 0.6, 0.55], [0.2, 0.25, 0.22]), _costs(latency=(30.0, 20.0)))
     assert confirm.findings({"number": ran}, confirm.combined_table({}), tasks=("number",))[
         "confirmed_dominates_number"] == "no"  # fmt: skip
+
+
+def test_the_int8_verdict_applies_the_same_rule_to_the_int8_accuracies():
+    runs = _runs([0.40, 0.42, 0.41], [0.30, 0.31, 0.29]).assign(test_accuracy_int8=[0.08, 0.09, 0.10, 0.27, 0.26, 0.28])
+    float_verdict = confirm.verdict(runs, _costs())
+    int8 = confirm.verdict(runs, _costs(), column="test_accuracy_int8", what="int8 test accuracy")
+    assert float_verdict["dominates"] and not int8["dominates"] and int8["accuracy"] == "lower"
+    assert int8["sentence"].startswith("does not dominate: int8 test accuracy lower")
+    table = confirm.confirmation_table(runs, {"number": _costs_by_label()})
+    assert list(table["int8 test accuracy %"].round(1)) == [9.0, 27.0]
+    glued = confirm.findings({"number": float_verdict}, table, tasks=("number",), int8_verdicts={"number": int8})
+    assert glued["confirmed_dominates_number"] == "yes" and glued["confirmed_int8_dominates_number"] == "no"
+    assert glued["confirmed_chosen_int8_number"] == pytest.approx(9.0)
+    assert (
+        confirm.verdict(runs.drop(columns="test_accuracy_int8"), _costs(), column="test_accuracy_int8")["dominates"]
+        is None
+    )  # not scored: not run, never "no"
+
+
+def _costs_by_label():
+    return {label: {"latency_ms": 10.0, "flash_bytes": 1e4} for label in (confirm.CHOSEN, confirm.REFERENCE)}

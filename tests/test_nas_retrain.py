@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from types import SimpleNamespace
 
@@ -91,3 +92,28 @@ def test_parallel_retraining_gives_the_same_table_in_the_same_order_as_serial(mo
     parallel = retrain.retrain_over_folds(None, config, genomes, settings, progress=False, n_jobs=2)
     assert len(serial) == 2 * 2 * 3
     pd.testing.assert_frame_equal(serial, parallel)
+
+
+def test_the_int8_test_accuracy_is_the_converted_models_and_is_cached_beside_the_weights(tmp_path, monkeypatch):
+    from spoken100.nas import tflite
+    from spoken100.nas.build import build_model
+
+    genome = published_candidates("language")["languages_fittest"]
+    rng = np.random.default_rng(0)
+    speakers = np.repeat(SPEAKERS, 4)
+    X = (0.1 * rng.standard_normal((len(speakers), genome.preprocessing.n_samples))).astype(np.float32)
+    data = TaskData("language", X, np.arange(len(speakers)) % 4, speakers, tuple(SPEAKERS[:4]), tuple(SPEAKERS[4:6]),
+                    tuple(SPEAKERS[6:]), data_key="noise")  # fmt: skip
+    trained = SimpleNamespace(model=build_model(genome, seed=0), folder=tmp_path)
+    accuracy = retrain.int8_test_accuracy(trained, data, n_calibration=4, calibration_seed=1)
+    assert 0 <= accuracy <= 1 and (accuracy * 8).is_integer()  # a share of the 8 test clips
+    (stored,) = tmp_path.glob("int8-test-*.json")
+    assert json.loads(stored.read_text())["n_test"] == 8
+
+    def no_conversion(*args, **kwargs):
+        raise AssertionError("converted again instead of reading the cached score")
+
+    monkeypatch.setattr(tflite, "to_int8", no_conversion)
+    assert retrain.int8_test_accuracy(trained, data, n_calibration=4, calibration_seed=1) == accuracy
+    with pytest.raises(AssertionError, match="converted again"):  # other calibration: another score
+        retrain.int8_test_accuracy(trained, data, n_calibration=5, calibration_seed=1)

@@ -23,7 +23,7 @@ The claim is decided here, once, with settings fixed in the profile before the s
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -132,8 +132,10 @@ def confirm(corpus, config: SearchConfig, genomes: Mapping[str, Genome], setting
     if not settings.seeds:
         raise ValueError("the confirmation needs at least one seed")
     _refuse_search_seed(settings.seeds, config.seed)
-    return retrain_over_folds(corpus, config, genomes, settings.retrain_settings(config.fold), progress=progress,
-                              n_jobs=n_jobs)  # fmt: skip
+    # every model is also scored in int8, converted and calibrated as the search's candidates were
+    retrain = replace(settings.retrain_settings(config.fold), n_calibration=config.n_calibration,
+                      calibration_seed=config.seed + 1)  # fmt: skip
+    return retrain_over_folds(corpus, config, genomes, retrain, progress=progress, n_jobs=n_jobs)
 
 
 def difference_interval(a: np.ndarray, b: np.ndarray, level: float = INTERVAL_LEVEL) -> tuple[float, float, float]:
@@ -163,17 +165,20 @@ def accuracy_reading(low: float, high: float) -> str:
 
 
 def verdict(
-    runs: pd.DataFrame, costs: Mapping[str, Mapping[str, float]], level: float = INTERVAL_LEVEL
-) -> dict[str, Any]:
+    runs: pd.DataFrame, costs: Mapping[str, Mapping[str, float]], level: float = INTERVAL_LEVEL,
+    column: str = "test_accuracy", what: str = "test accuracy",
+) -> dict[str, Any]:  # fmt: skip
     """The confirmed verdict of one task: does :data:`CHOSEN` dominate :data:`REFERENCE` on the test speakers?
 
     runs: the rows of :func:`confirm` for one task. costs: label -> ``{"latency_ms", "flash_bytes"}``
     for :data:`CHOSEN` and :data:`REFERENCE` (estimated; they do not depend on training).
-    Returns the difference in percentage points with its interval, the three readings and
-    ``dominates`` and a one-line ``sentence``.
+    column, what: the accuracy compared (``"test_accuracy_int8"``: the int8 models') and its name in
+    the sentence. Returns the difference in percentage points with its interval, the three readings
+    and ``dominates`` and a one-line ``sentence``.
     """
-    ours = runs.loc[runs.model == CHOSEN, "test_accuracy"].to_numpy(dtype=float)
-    theirs = runs.loc[runs.model == REFERENCE, "test_accuracy"].to_numpy(dtype=float)
+    scored = runs[runs[column].notna()] if column in runs else runs.iloc[:0].assign(**{column: []})
+    ours = scored.loc[scored.model == CHOSEN, column].to_numpy(dtype=float)
+    theirs = scored.loc[scored.model == REFERENCE, column].to_numpy(dtype=float)
     if not len(ours) or not len(theirs):
         return {"dominates": None, "sentence": "not confirmed: a model was not retrained", "accuracy": "not run"}
     diff, low, high = difference_interval(ours, theirs, level)
@@ -184,7 +189,7 @@ def verdict(
     head = "dominates" if dominates else "does not dominate"
     interval = (f"{100 * level:.0f} % interval {100 * low:+.1f} to {100 * high:+.1f}" if np.isfinite(low)
                 else "no interval")  # fmt: skip
-    sentence = (f"{head}: test accuracy {accuracy} ({100 * diff:+.1f} points, {interval}, "
+    sentence = (f"{head}: {what} {accuracy} ({100 * diff:+.1f} points, {interval}, "
                 f"{len(ours)} and {len(theirs)} seeds), {latency} estimated "
                 f"latency and {flash} flash than the paper's fittest")  # fmt: skip
     return {"dominates": dominates, "difference_pp": 100 * diff, "difference_low_pp": 100 * low,
@@ -198,7 +203,8 @@ class Confirmation:
 
     genomes: label -> genome (:func:`confirmation_genomes`). why: how the searched model was
     chosen. runs: the rows of :func:`confirm`. costs: label -> estimated latency and flash
-    (:func:`model_costs`). verdict: :func:`verdict`.
+    (:func:`model_costs`). verdict: :func:`verdict`, the pre-registered one (float accuracy).
+    int8_verdict: the same rule on the int8 models' test accuracy, the models a board would run.
     """
 
     task: str
@@ -207,6 +213,7 @@ class Confirmation:
     runs: pd.DataFrame = field(repr=False)
     costs: dict[str, dict[str, float]]
     verdict: dict[str, Any]
+    int8_verdict: dict[str, Any] = field(default_factory=dict)
 
 
 def run_confirmation(corpus, config: SearchConfig, result, published: pd.DataFrame, settings: ConfirmSettings,
@@ -221,7 +228,8 @@ def run_confirmation(corpus, config: SearchConfig, result, published: pd.DataFra
     genomes = _with_paper(chosen, config.task, variants)
     runs = confirm(corpus, config, genomes, settings, progress=progress, n_jobs=n_jobs)
     costs = model_costs(result, published, genomes)
-    return Confirmation(config.task, genomes, why, runs, costs, verdict(runs, costs))
+    int8 = verdict(runs, costs, column="test_accuracy_int8", what="int8 test accuracy")
+    return Confirmation(config.task, genomes, why, runs, costs, verdict(runs, costs), int8)
 
 
 def confirmed_models(data, config: SearchConfig, genomes: Mapping[str, Genome], settings: ConfirmSettings,
@@ -257,10 +265,13 @@ def confirmation_table(runs: pd.DataFrame, costs: Mapping[str, Mapping[str, Mapp
     costs: task -> label -> costs (:func:`model_costs`).
     """
     summary = retrain_summary(runs)
+    int8 = retrain_summary(runs, column="test_accuracy_int8") if "test_accuracy_int8" in runs else summary.iloc[:0]
     table = pd.DataFrame({
         "task": summary.task, "model": summary.model, "seeds": summary.seeds,
         "test accuracy %": 100 * summary["mean"], "interval low %": 100 * summary.ci_low,
-        "interval high %": 100 * summary.ci_high, "chance %": 100 * summary.chance,
+        "interval high %": 100 * summary.ci_high,
+        "int8 test accuracy %": 100 * int8["mean"].reindex(summary.index) if len(int8) else np.nan,
+        "chance %": 100 * summary.chance,
     })  # fmt: skip
     table["est. latency ms (central)"] = [costs.get(t, {}).get(m, {}).get("latency_ms", np.nan)
                                           for t, m in zip(table.task, table.model, strict=True)]  # fmt: skip
@@ -276,8 +287,10 @@ def statement(confirmations: Mapping[str, Confirmation]) -> str:
     lines = []
     for task, c in confirmations.items():
         chosen = c.genomes[CHOSEN]
+        int8 = c.int8_verdict.get("sentence") if c.int8_verdict.get("dominates") is not None else None
         lines.append(f"- **{task}**: the searched model is {c.why} (`{chosen.genome_id()}`, {chosen.describe()}); "
-                     f"it {c.verdict['sentence']}.")  # fmt: skip
+                     f"it {c.verdict['sentence']}."
+                     + (f" As int8 models, the ones a board would run, it {int8}." if int8 else ""))  # fmt: skip
     return "\n".join(lines)
 
 
@@ -290,17 +303,24 @@ def combined_table(confirmations: Mapping[str, Confirmation]) -> pd.DataFrame:
 
 
 def findings(verdicts: Mapping[str, Mapping[str, Any]], table: pd.DataFrame,
-             tasks: tuple[str, ...] = ("language", "number")) -> dict[str, Any]:  # fmt: skip
-    """Glue values of the confirmation: the verdict sentence and the two models' test accuracies per task."""
+             tasks: tuple[str, ...] = ("language", "number"),
+             int8_verdicts: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:  # fmt: skip
+    """Glue values of the confirmation: the verdict sentences and the two models' test accuracies per task.
+
+    ``confirmed_*`` (float, the pre-registered verdict) and ``confirmed_int8_*`` (the int8 models).
+    """
     out: dict[str, Any] = {}
-    for task in tasks:
-        v = verdicts.get(task)
-        out[f"confirmed_{task}"] = "not run in this build" if v is None else v["sentence"]
-        ran = v is not None and v.get("dominates") is not None
-        out[f"confirmed_dominates_{task}"] = ("yes" if v["dominates"] else "no") if ran else "not run"
-        for who, label in (("chosen", CHOSEN), ("reference", REFERENCE)):
-            row = table[(table.task == task) & (table.model == label)]
-            out[f"confirmed_{who}_{task}"] = float(row["test accuracy %"].iloc[0]) if len(row) else float("nan")
+    for prefix, chosen_verdicts, column in (("confirmed", verdicts, "test accuracy %"),
+                                            ("confirmed_int8", int8_verdicts or {}, "int8 test accuracy %")):  # fmt: skip
+        for task in tasks:
+            v = chosen_verdicts.get(task)
+            ran = v is not None and v.get("dominates") is not None
+            out[f"{prefix}_{task}"] = v["sentence"] if ran or (v and prefix == "confirmed") else "not run in this build"
+            out[f"{prefix}_dominates_{task}"] = ("yes" if v["dominates"] else "no") if ran else "not run"
+            for who, label in (("chosen", CHOSEN), ("reference", REFERENCE)):
+                row = table[(table.task == task) & (table.model == label)] if column in table else table.iloc[:0]
+                key = f"confirmed_{who}_{task}" if prefix == "confirmed" else f"confirmed_{who}_int8_{task}"
+                out[key] = float(row[column].iloc[0]) if len(row) else float("nan")
     return out
 
 

@@ -15,8 +15,11 @@ rerun costs seconds. The trainings run on this machine, ``n_jobs`` at a time (no
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,16 +27,21 @@ from joblib import Parallel, delayed
 from scipy import stats
 from tqdm.auto import tqdm
 
+from spoken100.data import atomic
+from spoken100.data.audio import peak_normalize
+from spoken100.data.codehash import code_fingerprint
 from spoken100.data.tasks import TASK_CLASSES
+from spoken100.nas import tflite
 from spoken100.nas.genome import Genome
 from spoken100.nas.search_config import PUBLISHED_VARIANTS, SearchConfig, published_candidates
 from spoken100.nas.task_data import task_data
-from spoken100.nas.train import RECALIBRATE_CLIPS, train_genome
+from spoken100.nas.train import RECALIBRATE_CLIPS, balanced_subset, rows_of, train_genome
 
 #: The lab's retraining schedule of its EvoNAS models: ``(until_epoch, rate)`` (paper-facts §4.3).
 RETRAIN_SCHEDULE: tuple[tuple[int, float], ...] = ((25, 5e-4), (50, 1e-5), (51, 1e-6))
 #: The columns of :func:`retrain_over_folds`' table: one row per (model, fold, seed).
-RUN_COLUMNS = ("model", "task", "fold", "seed", "test_accuracy", "val_accuracy", "n_fit", "n_test", "seconds", "cached")
+RUN_COLUMNS = ("model", "task", "fold", "seed", "test_accuracy", "test_accuracy_int8", "val_accuracy", "n_fit", "n_test",
+               "seconds", "cached")  # fmt: skip
 #: Coverage of the interval :func:`retrain_summary` gives.
 INTERVAL_LEVEL = 0.95
 
@@ -44,6 +52,8 @@ class RetrainSettings:
 
     folds: 1-based fold numbers; empty means no retraining. seeds: one training per seed and fold.
     schedule: ``(until_epoch, rate)`` pairs of Adam's learning rate; default the lab's retraining schedule.
+    n_calibration, calibration_seed: also score each trained model's full-integer int8 conversion on
+    the test speakers (:func:`int8_test_accuracy`), calibrated on that many fit clips; 0: float only.
     """
 
     folds: tuple[int, ...] = ()
@@ -51,6 +61,8 @@ class RetrainSettings:
     epochs: int = 75
     batch_size: int = 32
     schedule: tuple[tuple[int, float], ...] = RETRAIN_SCHEDULE
+    n_calibration: int = 0
+    calibration_seed: int = 1
 
     def validate(self) -> None:
         if self.epochs < 1 or self.batch_size < 1 or not self.seeds:
@@ -112,23 +124,54 @@ def retrained_model(genome: Genome, data, settings: RetrainSettings, seed: int, 
     )  # fmt: skip
 
 
+def int8_test_accuracy(trained, data, n_calibration: int, calibration_seed: int) -> float:
+    """Test-speaker accuracy of ``trained``'s full-integer int8 model, the model a board would run.
+
+    Converted as the search converts its candidates (:func:`~spoken100.nas.tflite.to_int8`,
+    calibrated on ``n_calibration`` class-balanced, peak-normalised fit clips drawn with
+    ``calibration_seed``) and run in TensorFlow's TFLite interpreter with its reference kernels
+    (chapter 6 checks TFLite Micro against it). Cached as a small JSON file beside the training's
+    weights, keyed by the test speakers, the calibration and this code.
+    """
+    key = hashlib.sha256(json.dumps([sorted(data.test_speakers), int(n_calibration), int(calibration_seed),
+                                     code_fingerprint(int8_test_accuracy)]).encode()).hexdigest()[:12]  # fmt: skip
+    path = Path(trained.folder) / f"int8-test-{key}.json"
+    if path.is_file():
+        return float(json.loads(path.read_text())["test_accuracy_int8"])
+    calibration = balanced_subset(rows_of(data.speakers, data.fit_speakers), data.y, n_calibration, calibration_seed)
+    model_bytes = tflite.to_int8(trained.model, tflite.clips_dataset(peak_normalize(np.asarray(data.X[calibration])),
+                                                                     n=None))  # fmt: skip
+    test = rows_of(data.speakers, data.test_speakers)
+    outputs = tflite.run_tflite(model_bytes, peak_normalize(np.asarray(data.X[test])))
+    accuracy = float(np.mean(np.asarray(outputs).argmax(axis=1) == np.asarray(data.y)[test]))
+    atomic.write_json(path, {"test_speakers": sorted(data.test_speakers), "n_calibration": int(n_calibration),
+                             "calibration_seed": int(calibration_seed), "test_accuracy_int8": accuracy,
+                             "n_test": int(len(test))})  # fmt: skip
+    return accuracy
+
+
 def _train_one(genome: Genome, data, settings: RetrainSettings, seed: int, threads: int | None,
                recalibrate_clips: int = RECALIBRATE_CLIPS) -> dict:  # fmt: skip
     """One retraining (every fit clip, nothing selected), scored on the fold's test speakers; a table row."""
-    trained = retrained_model(genome, data, settings, seed, threads, recalibrate_clips, keep_model=False)
-    return {"test_accuracy": trained.test_accuracy, "val_accuracy": trained.val_accuracy, "n_fit": trained.n_fit,
-            "n_test": trained.n_test, "seconds": trained.seconds, "cached": trained.cached}  # fmt: skip
+    int8 = settings.n_calibration > 0
+    trained = retrained_model(genome, data, settings, seed, threads, recalibrate_clips, keep_model=int8)
+    int8_accuracy = int8_test_accuracy(trained, data, settings.n_calibration, settings.calibration_seed) if int8 \
+        else float("nan")  # fmt: skip
+    return {"test_accuracy": trained.test_accuracy, "test_accuracy_int8": int8_accuracy,
+            "val_accuracy": trained.val_accuracy, "n_fit": trained.n_fit, "n_test": trained.n_test,
+            "seconds": trained.seconds, "cached": trained.cached}  # fmt: skip
 
 
-def retrain_summary(runs: pd.DataFrame, level: float = INTERVAL_LEVEL) -> pd.DataFrame:
+def retrain_summary(runs: pd.DataFrame, level: float = INTERVAL_LEVEL, column: str = "test_accuracy") -> pd.DataFrame:
     """Per model and task: mean test accuracy, population SD (as the paper printed it), a t interval, chance.
 
     The interval is over the model's runs (folds x seeds), ``mean ± t * sd / sqrt(n)``; with one
-    run it is undefined (NaN) and says so rather than showing ± 0.
+    run it is undefined (NaN) and says so rather than showing ± 0. column: which accuracy
+    (``"test_accuracy_int8"``: the int8 models').
     """
     out = []
     for (model, task), group in runs.groupby(["model", "task"], sort=False):
-        acc = group["test_accuracy"].to_numpy(dtype=float)
+        acc = group[column].to_numpy(dtype=float)
         n = len(acc)
         half = float(stats.t.ppf(0.5 + level / 2, n - 1) * acc.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
         out.append({"model": model, "task": task, "runs": n, "folds": group["fold"].nunique(),
