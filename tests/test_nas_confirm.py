@@ -82,7 +82,8 @@ def test_confirm_trains_every_model_and_seed_on_the_search_fold_and_scores_its_t
                         lambda trained, data, n, seed: int8_calls.append((n, seed)) or 0.125)  # fmt: skip
     genomes = {f"paper {k.split('_', 1)[1]}": g for k, g in published_candidates("language").items()}
     settings = confirm.ConfirmSettings(seeds=(1, 2, 3), epochs=7)
-    runs = confirm.confirm(None, SearchConfig(task="language", fold=3), genomes, settings, progress=False)
+    config = SearchConfig(task="language", fold=3, seed=5, n_calibration=7)
+    runs = confirm.confirm(None, config, genomes, settings, progress=False)
     assert len(runs) == 3 * 3 and set(runs.fold) == {3} and set(runs.seed) == {1, 2, 3}
     assert {c["seed"] for c in calls} == {1, 2, 3}
     for call in calls:
@@ -90,7 +91,7 @@ def test_confirm_trains_every_model_and_seed_on_the_search_fold_and_scores_its_t
         assert not call["test"] & (call["fit"] | call["val"])
         assert call["schedule"] == LAB_SCHEDULE and call["epochs"] == 7 and call["max_train_clips"] is None
     assert runs.test_accuracy_int8.eq(0.125).all()  # every model also scored as int8,
-    assert set(int8_calls) == {(SearchConfig().n_calibration, SearchConfig().seed + 1)}  # calibrated as the search's
+    assert set(int8_calls) == {(7, 6)}  # calibrated as the search's candidates: n_calibration clips, seed + 1
     with pytest.raises(ValueError, match="seed"):
         confirm.confirm(None, SearchConfig(), genomes, confirm.ConfirmSettings(seeds=()), progress=False)
 

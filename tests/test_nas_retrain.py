@@ -78,8 +78,15 @@ def test_settings_from_chapter_parameters():
 def _score_of(genome, data, settings, seed, threads, recalibrate_clips) -> dict:
     """A stand-in for one retraining whose score depends only on what was trained (genome, fold, seed)."""
     score = (int(genome.genome_id()[:6], 16) % 97 + 7 * seed + 13 * int(data.data_key[-1])) / 1000
-    return {"test_accuracy": score, "val_accuracy": score / 2, "n_fit": 1, "n_test": 1, "seconds": 0.0,
-            "cached": False, "pid": os.getpid()}  # fmt: skip
+    return {
+        "test_accuracy": score,
+        "test_accuracy_int8": score / 3,
+        "val_accuracy": score / 2,
+        "n_fit": os.getpid(),
+        "n_test": 1,
+        "seconds": 0.0,
+        "cached": False,
+    }  # fmt: skip (n_fit: who trained it)
 
 
 def test_parallel_retraining_gives_the_same_table_in_the_same_order_as_serial(monkeypatch):
@@ -91,7 +98,28 @@ def test_parallel_retraining_gives_the_same_table_in_the_same_order_as_serial(mo
     serial = retrain.retrain_over_folds(None, config, genomes, settings, progress=False, n_jobs=1)
     parallel = retrain.retrain_over_folds(None, config, genomes, settings, progress=False, n_jobs=2)
     assert len(serial) == 2 * 2 * 3
-    pd.testing.assert_frame_equal(serial, parallel)
+    assert set(serial.n_fit) == {os.getpid()} and os.getpid() not in set(parallel.n_fit)  # really in workers
+    pd.testing.assert_frame_equal(serial.drop(columns="n_fit"), parallel.drop(columns="n_fit"))
+
+
+def test_a_failed_int8_conversion_leaves_the_run_unscored_in_int8_and_keeps_its_float_score(monkeypatch):
+    def fake_train(genome, X, y, speakers, fit, val, test, **kw):
+        return SimpleNamespace(test_accuracy=0.5, val_accuracy=0.4, n_fit=4, n_test=4, seconds=1.0, cached=False,
+                               model=None, folder=None)  # fmt: skip
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("quantisation failed")
+
+    monkeypatch.setattr(retrain, "task_data", _fold_data)
+    monkeypatch.setattr(retrain, "train_genome", fake_train)
+    monkeypatch.setattr(retrain, "int8_test_accuracy", broken)
+    genomes = {"paper fittest": published_candidates("number")["numbers_fittest"]}
+    settings = retrain.RetrainSettings(folds=(1,), seeds=(1, 2), epochs=1, n_calibration=3)
+    with pytest.warns(UserWarning, match="no int8 score"):
+        runs = retrain.retrain_over_folds(None, SearchConfig(task="number"), genomes, settings, progress=False)
+    assert runs.test_accuracy.eq(0.5).all() and runs.test_accuracy_int8.isna().all()
+    int8 = retrain.retrain_summary(runs, column="test_accuracy_int8")
+    assert int8.runs.tolist() == [0] and int8["mean"].isna().all()
 
 
 def test_the_int8_test_accuracy_is_the_converted_models_and_is_cached_beside_the_weights(tmp_path, monkeypatch):

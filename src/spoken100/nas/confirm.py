@@ -266,11 +266,13 @@ def confirmation_table(runs: pd.DataFrame, costs: Mapping[str, Mapping[str, Mapp
     """
     summary = retrain_summary(runs)
     int8 = retrain_summary(runs, column="test_accuracy_int8") if "test_accuracy_int8" in runs else summary.iloc[:0]
+    int8_mean = int8.set_index(["task", "model"])["mean"]
     table = pd.DataFrame({
         "task": summary.task, "model": summary.model, "seeds": summary.seeds,
         "test accuracy %": 100 * summary["mean"], "interval low %": 100 * summary.ci_low,
         "interval high %": 100 * summary.ci_high,
-        "int8 test accuracy %": 100 * int8["mean"].reindex(summary.index) if len(int8) else np.nan,
+        "int8 test accuracy %": [100 * float(int8_mean.get((t, m), np.nan))
+                                 for t, m in zip(summary.task, summary.model, strict=True)],
         "chance %": 100 * summary.chance,
     })  # fmt: skip
     table["est. latency ms (central)"] = [costs.get(t, {}).get(m, {}).get("latency_ms", np.nan)
@@ -302,30 +304,48 @@ def combined_table(confirmations: Mapping[str, Confirmation]) -> pd.DataFrame:
     return confirmation_table(runs, {task: c.costs for task, c in confirmations.items()})
 
 
+NOT_CONFIRMED = "was not confirmed in this build"
+
+
+def _said(v: Mapping[str, Any] | None, ran_only: bool = False) -> str:
+    ran = v is not None and v.get("dominates") is not None
+    return v["sentence"] if v is not None and (ran or not ran_only) else NOT_CONFIRMED
+
+
+def _dominates(v: Mapping[str, Any] | None) -> str:
+    return ("yes" if v["dominates"] else "no") if v is not None and v.get("dominates") is not None else "not run"
+
+
+def _mean_of(table: pd.DataFrame, task: str, label: str, column: str) -> float:
+    row = table[(table.task == task) & (table.model == label)] if column in table else table.iloc[:0]
+    return float(row[column].iloc[0]) if len(row) else float("nan")
+
+
 def findings(verdicts: Mapping[str, Mapping[str, Any]], table: pd.DataFrame,
              tasks: tuple[str, ...] = ("language", "number"),
              int8_verdicts: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:  # fmt: skip
     """Glue values of the confirmation: the verdict sentences and the two models' test accuracies per task.
 
-    ``confirmed_*`` (float, the pre-registered verdict) and ``confirmed_int8_*`` (the int8 models).
+    ``confirmed_*``: the pre-registered verdict (float accuracy); ``confirmed_int8_*``: the same rule
+    on the int8 models' accuracy.
     """
     out: dict[str, Any] = {}
-    for prefix, chosen_verdicts, column in (("confirmed", verdicts, "test accuracy %"),
-                                            ("confirmed_int8", int8_verdicts or {}, "int8 test accuracy %")):  # fmt: skip
-        for task in tasks:
-            v = chosen_verdicts.get(task)
-            ran = v is not None and v.get("dominates") is not None
-            out[f"{prefix}_{task}"] = v["sentence"] if ran or (v and prefix == "confirmed") else "not run in this build"
-            out[f"{prefix}_dominates_{task}"] = ("yes" if v["dominates"] else "no") if ran else "not run"
-            for who, label in (("chosen", CHOSEN), ("reference", REFERENCE)):
-                row = table[(table.task == task) & (table.model == label)] if column in table else table.iloc[:0]
-                key = f"confirmed_{who}_{task}" if prefix == "confirmed" else f"confirmed_{who}_int8_{task}"
-                out[key] = float(row[column].iloc[0]) if len(row) else float("nan")
+    for task in tasks:
+        v, w = verdicts.get(task), (int8_verdicts or {}).get(task)
+        out[f"confirmed_{task}"] = _said(v)
+        out[f"confirmed_dominates_{task}"] = _dominates(v)
+        out[f"confirmed_chosen_{task}"] = _mean_of(table, task, CHOSEN, "test accuracy %")
+        out[f"confirmed_reference_{task}"] = _mean_of(table, task, REFERENCE, "test accuracy %")
+        out[f"confirmed_int8_{task}"] = _said(w, ran_only=True)
+        out[f"confirmed_int8_dominates_{task}"] = _dominates(w)
+        out[f"confirmed_chosen_int8_{task}"] = _mean_of(table, task, CHOSEN, "int8 test accuracy %")
+        out[f"confirmed_reference_int8_{task}"] = _mean_of(table, task, REFERENCE, "int8 test accuracy %")
     return out
 
 
 __all__ = [
     "CHOSEN",
+    "NOT_CONFIRMED",
     "REFERENCE",
     "Confirmation",
     "ConfirmSettings",

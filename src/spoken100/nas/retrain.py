@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -155,8 +156,13 @@ def _train_one(genome: Genome, data, settings: RetrainSettings, seed: int, threa
     """One retraining (every fit clip, nothing selected), scored on the fold's test speakers; a table row."""
     int8 = settings.n_calibration > 0
     trained = retrained_model(genome, data, settings, seed, threads, recalibrate_clips, keep_model=int8)
-    int8_accuracy = int8_test_accuracy(trained, data, settings.n_calibration, settings.calibration_seed) if int8 \
-        else float("nan")  # fmt: skip
+    int8_accuracy = float("nan")
+    if int8:
+        try:  # an add-on score: a failed conversion leaves it unscored (NaN, "not run"), the float result stands
+            int8_accuracy = int8_test_accuracy(trained, data, settings.n_calibration, settings.calibration_seed)
+        except Exception as err:  # noqa: BLE001
+            warnings.warn(f"{genome.genome_id()} seed {seed}: no int8 score ({type(err).__name__}: {err})",
+                          stacklevel=1)  # fmt: skip
     return {"test_accuracy": trained.test_accuracy, "test_accuracy_int8": int8_accuracy,
             "val_accuracy": trained.val_accuracy, "n_fit": trained.n_fit, "n_test": trained.n_test,
             "seconds": trained.seconds, "cached": trained.cached}  # fmt: skip
@@ -172,7 +178,13 @@ def retrain_summary(runs: pd.DataFrame, level: float = INTERVAL_LEVEL, column: s
     out = []
     for (model, task), group in runs.groupby(["model", "task"], sort=False):
         acc = group[column].to_numpy(dtype=float)
+        acc = acc[~np.isnan(acc)]  # a run that could not be scored (e.g. its int8 conversion failed)
         n = len(acc)
+        if not n:
+            out.append({"model": model, "task": task, "runs": 0, "folds": group["fold"].nunique(),
+                        "seeds": group["seed"].nunique(), "mean": np.nan, "sd": np.nan, "ci_low": np.nan,
+                        "ci_high": np.nan, "chance": 1 / TASK_CLASSES[task]})  # fmt: skip
+            continue
         half = float(stats.t.ppf(0.5 + level / 2, n - 1) * acc.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
         out.append({"model": model, "task": task, "runs": n, "folds": group["fold"].nunique(),
                     "seeds": group["seed"].nunique(), "mean": float(acc.mean()), "sd": float(acc.std(ddof=0)),
