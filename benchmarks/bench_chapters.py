@@ -10,12 +10,19 @@ the current data home when present (generation has its own benchmark, ``bench_co
                                                  [--out _build/bench/chapters.json]
 
 Run it on an otherwise idle machine: the record keeps the load average at the start.
+
+The record also keeps every chapter's results fingerprint (:func:`spoken100.book.buildinfo.results_fingerprints`)
+after the cold run and after the warm rerun, with the commit: two benchmark runs are two clean builds
+in fresh data homes, so their fingerprints say whether the build is reproducible (issue 12, item 7).
+``--keep DIR`` copies the executed notebooks of both runs there, to compare their glued values.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -53,6 +60,7 @@ def main() -> None:
     parser.add_argument("--notebooks", nargs="*", help="notebook stems (default: every notebook)")
     parser.add_argument("--data", default="standin")
     parser.add_argument("--out", type=Path, default=Path("_build/bench/chapters.json"))
+    parser.add_argument("--keep", type=Path, help="copy the executed notebooks of both runs here (cold/, warm/)")
     args = parser.parse_args()
     out = args.out.resolve()
     profile = ROOT / "profiles" / f"{args.profile}.yml"
@@ -62,8 +70,11 @@ def main() -> None:
     facts = machine_facts()
     source_home = Path(os.environ.get("SPOKEN100_HOME", ROOT / "data"))
 
+    from spoken100.book.buildinfo import results_fingerprints
+
     results: list[dict] = []
     seconds: dict[tuple[str, str], float] = {}
+    fingerprints: dict[str, dict[str, str]] = {}
     with tempfile.TemporaryDirectory(prefix="spoken100-bench-") as tmp:
         home, out_dir = Path(tmp) / "home", Path(tmp) / "executed"
         home.mkdir()
@@ -74,6 +85,13 @@ def main() -> None:
                 target = TARGETS.get(nb.stem, (None, None))[0 if run == "cold" else 1]
                 timed(f"{nb.stem} ({run})", results, lambda nb=nb: _run(nb, out_dir, profile, args.data), target)
                 seconds[nb.stem, run] = results[-1]["seconds"]
+            fingerprints[run] = {stem: digest for stem, (_, digest) in results_fingerprints(out_dir).items()}
+            print(f"results fingerprints ({run}): {fingerprints[run]}", flush=True)
+            if args.keep:
+                kept = args.keep / run.split()[0]
+                kept.mkdir(parents=True, exist_ok=True)
+                for executed in out_dir.glob("*.ipynb"):
+                    shutil.copy2(executed, kept / executed.name)
         for label, (members, targets) in GROUPS.items():
             for run, target in zip(("cold", "warm rerun"), targets, strict=True):
                 if all((m, run) in seconds for m in members):
@@ -90,7 +108,18 @@ def main() -> None:
                    if r["stage"].split(" (")[0] not in measured and not r["stage"].startswith(remeasured_groups or ("\0",))]  # fmt: skip
         results = earlier + results
         note += f"; {', '.join(sorted(measured))} remeasured, the other rows from the earlier run"
-    write_record(out, "chapters", results, facts, profile=args.profile, data=args.data, note=note)
+    write_record(out, "chapters", results, facts, profile=args.profile, data=args.data, note=note, commit=_commit(),
+                 results_fingerprints=fingerprints)  # fmt: skip
+
+
+def _commit() -> str | None:
+    """The checked-out commit (with ``+dirty`` when the work tree differs), or ``None`` outside git."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
 if __name__ == "__main__":

@@ -82,6 +82,29 @@ def test_training_is_deterministic_cached_and_scores_test_speakers():
     assert other.key != first.key and other.model is None
 
 
+def test_steps_per_execution_changes_the_speed_not_the_weights():
+    """Several optimiser steps per graph call (the default) train the same weights as one step per call.
+
+    50 fitted clips in batches of 8 are 7 steps per epoch, so 4 steps per call leave a partial call
+    at the end of every epoch: no batch may be dropped or repeated.
+    """
+    pytest.importorskip("tensorflow")
+    from spoken100.nas.train import STEPS_PER_EXECUTION, train_genome
+
+    assert STEPS_PER_EXECUTION > 1
+    X, y, who = synthetic(n_per=10)
+    settings = dict(epochs=2, batch_size=8, max_train_clips=50, seed=1, cache=False)
+    runs = [train_genome(TINY, X, y, who, ["s0", "s1", "s2"], ["s3", "s4"], **settings, steps_per_execution=steps)
+            for steps in (1, 4)]  # fmt: skip
+    assert runs[0].n_fit == 50
+    assert runs[0].history == runs[1].history and runs[0].val_accuracy == runs[1].val_accuracy
+    assert int(runs[1].model.optimizer.iterations.numpy()) == 2 * 7  # every batch of both epochs, once
+    for wa, wb in zip(runs[0].model.get_weights(), runs[1].model.get_weights(), strict=True):
+        np.testing.assert_array_equal(wa, wb)
+    with pytest.raises(TrainingError, match="steps_per_execution"):
+        train_genome(TINY, X, y, who, ["s0"], ["s1"], epochs=1, steps_per_execution=0)
+
+
 def test_batch_norm_recalibration_uses_the_batch_statistics():
     pytest.importorskip("tensorflow")
     from spoken100.nas.train import fresh_model, recalibrate_batch_norm
