@@ -145,3 +145,7 @@ def test_the_int8_test_accuracy_is_the_converted_models_and_is_cached_beside_the
     assert retrain.int8_test_accuracy(trained, data, n_calibration=4, calibration_seed=1) == accuracy
     with pytest.raises(AssertionError, match="converted again"):  # other calibration: another score
         retrain.int8_test_accuracy(trained, data, n_calibration=5, calibration_seed=1)
+    real_versions = retrain.package_versions
+    monkeypatch.setattr(retrain, "package_versions", lambda names: {**real_versions(names), "tensorflow": "0.0"})
+    with pytest.raises(AssertionError, match="converted again"):  # another TensorFlow converter: another score
+        retrain.int8_test_accuracy(trained, data, n_calibration=4, calibration_seed=1)

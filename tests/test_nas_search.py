@@ -15,7 +15,7 @@ import pytest
 from spoken100.data import paper_facts
 from spoken100.nas import budget, search
 from spoken100.nas import evaluate as nas_evaluate
-from spoken100.nas.genome import Block, Genome, Head, Preprocessing
+from spoken100.nas.genome import Block, Genome, Head, Preprocessing, random_genome
 from spoken100.nas.search import SearchConfig, TaskData
 
 from .conftest import harmonic_speakers
@@ -333,6 +333,46 @@ def test_a_dying_worker_is_recorded_and_the_search_goes_on(monkeypatch):
     assert died.any() and (~died).any() and len(c) == 5
     assert (c[died].stage == "process").all() and c[died].reason.str.contains("EXIT\\(13\\)").all()
     assert not c[died].feasible.any() and (c[~died].stage != "process").all()
+
+
+def _dies_once_or_always(genome_json, payload, config, folder):
+    """Worker stand-in: every attempt leaves a mark; genome ids ending in 0-7 die on their first attempt
+    only (damage left by earlier candidates), the others on every attempt (the candidate itself)."""
+    import os
+    import uuid
+    from pathlib import Path
+
+    from spoken100.data import atomic
+
+    genome = Genome.from_json(genome_json)
+    gid = genome.genome_id()
+    tries = sorted(Path(folder).glob(f"{gid}.attempt-*"))
+    (Path(folder) / f"{gid}.attempt-{uuid.uuid4().hex}").touch()
+    if int(gid[-1], 16) >= 8 or not tries:
+        os._exit(13)
+    record = fake_evaluate(genome, payload, config)
+    atomic.write_json(Path(folder) / f"{gid}.json", nas_evaluate.jsonable(record))
+    return record
+
+
+def test_a_candidate_is_recorded_as_crashed_only_if_it_kills_every_fresh_worker(monkeypatch):
+    from spoken100.data.paths import cache_dir
+
+    monkeypatch.setattr(nas_evaluate, "_evaluate_cached", _dies_once_or_always)
+    data, config = task_data(), replace(SMALL, n_jobs=2)
+    genomes = [random_genome(np.random.default_rng(s)) for s in range(6)]
+    always = [int(g.genome_id()[-1], 16) >= 8 for g in genomes]
+    assert any(always) and not all(always)
+    records = nas_evaluate.evaluate_many(genomes, data, config, progress=False)
+    folder = cache_dir("nas", "candidates", nas_evaluate.protocol_key(data, config))
+    for genome, record in zip(genomes, records, strict=True):
+        gid = genome.genome_id()
+        attempts = len(list(folder.glob(f"{gid}.attempt-*")))
+        if int(gid[-1], 16) >= 8:  # killed its pool worker (if it started there), then every fresh one
+            assert record["stage"] == "process" and f"{nas_evaluate.CRASH_ATTEMPTS} times" in record["reason"]
+            assert attempts in (nas_evaluate.CRASH_ATTEMPTS, nas_evaluate.CRASH_ATTEMPTS + 1)
+        else:  # died on its first attempt only, and was then evaluated in a fresh worker
+            assert record["stage"] != "process" and attempts == 2
 
 
 def test_warm_start_puts_the_paper_architectures_into_generation_1(fake):

@@ -38,6 +38,17 @@ def test_helpers():
     assert rows_of(np.array(["a", "b", "a"]), ["a"]).tolist() == [0, 2]
 
 
+def test_the_training_key_changes_with_the_tensorflow_release(monkeypatch):
+    from spoken100.nas import train
+
+    args = (TINY, "data", ["s1", "s2"], ["s3"], {"epochs": 1})
+    key = train.train_key(*args)
+    assert train.train_key(*args) == key and train.train_key(TINY, "data", ["s2", "s1"], ["s3"], {"epochs": 1}) == key
+    real = train.package_versions
+    monkeypatch.setattr(train, "package_versions", lambda names: {**real(names), "keras": "0.0"})
+    assert train.train_key(*args) != key  # weights cached under another release are not reused
+
+
 def test_refuses_bad_splits():
     pytest.importorskip("tensorflow")
     from spoken100.nas.train import train_genome

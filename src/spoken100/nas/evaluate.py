@@ -21,8 +21,8 @@ Any exception along the way (a genome that does not build, a converter error, a 
 crash, a failed training) is caught and recorded with its stage and message; the candidate is
 infeasible and the search goes on. With ``n_jobs > 1`` candidates are evaluated in joblib
 (loky) worker processes; if a worker dies (TensorFlow or TFLite Micro can kill a process), the
-unfinished candidates of that generation are retried one by one in a fresh worker, and the one
-that kills it again is recorded as crashed. With a Dask scheduler (``config.scheduler`` or
+unfinished candidates of that generation are retried one by one in fresh workers, and only one
+that kills :data:`CRASH_ATTEMPTS` fresh workers in a row is recorded as crashed. With a Dask scheduler (``config.scheduler`` or
 ``$SPOKEN100_DASK_SCHEDULER``) they are evaluated on the cluster's workers instead
 (:mod:`spoken100.data.cluster`): the inputs travel with the tasks, each record and trained
 weights come back and are written here, and a worker that dies is replaced by the scheduler.
@@ -276,12 +276,13 @@ def jsonable(record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _crash_record(genome: Genome, err: BaseException) -> dict[str, Any]:
+def _crash_record(genome: Genome, err: BaseException, attempts: int = 1) -> dict[str, Any]:
 
     record = empty_record(genome)
     codes = re.search(r"exit codes of the workers are (\{[^}]*\})", str(err))
     how = f"exit codes {codes.group(1)}" if codes else _short(err)
-    record.update(stage="process", reason=f"the evaluation process died ({how})")
+    times = f", {attempts} times in fresh processes" if attempts > 1 else ""
+    record.update(stage="process", reason=f"the evaluation process died ({how}{times})")
     return record
 
 
@@ -374,12 +375,29 @@ def _evaluate_parallel(genomes, todo, payload, config, folder, results, bar) -> 
         for i in todo:  # retry the unfinished ones alone (joblib starts fresh workers), to find the culprit
             if i in results:
                 continue
-            try:
-                results[i] = Parallel(n_jobs=config.n_jobs, backend="loky")(jobs([i]))[0]
-            except (TerminatedWorkerError, BrokenProcessPool) as err:
-                results[i] = _crash_record(genomes[i], err)
-                atomic.write_json(_candidate_file(folder, genomes[i].genome_id()), jsonable(results[i]))
+            results[i] = _evaluate_alone(lambda i=i: Parallel(n_jobs=config.n_jobs, backend="loky")(jobs([i]))[0],
+                                         genomes[i], folder)  # fmt: skip
             bar.update(1)
+
+
+#: Fresh worker processes a candidate may kill, one after the other, before it is recorded as crashed.
+#: More than one, because a worker can also die of damage done by the candidates before it (the
+#: default search saw segfaults and heap aborts in long-lived workers whose candidates then trained
+#: fine alone): a crash record must mean the candidate itself, or the search would differ by machine.
+CRASH_ATTEMPTS = 3
+
+
+def _evaluate_alone(attempt, genome: Genome, folder: Path) -> dict[str, Any]:
+    """Run ``attempt()`` (one candidate in fresh workers) up to :data:`CRASH_ATTEMPTS` times; record a crash."""
+    for tries in range(1, CRASH_ATTEMPTS + 1):
+        try:
+            return attempt()
+        except (TerminatedWorkerError, BrokenProcessPool) as err:
+            if tries == CRASH_ATTEMPTS:
+                record = jsonable(_crash_record(genome, err, tries))
+                atomic.write_json(_candidate_file(folder, genome.genome_id()), record)
+                return record
+    raise AssertionError("unreachable")
 
 
 def from_json(record: dict[str, Any]) -> dict[str, Any]:

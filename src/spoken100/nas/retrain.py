@@ -30,13 +30,13 @@ from tqdm.auto import tqdm
 
 from spoken100.data import atomic
 from spoken100.data.audio import peak_normalize
-from spoken100.data.codehash import code_fingerprint
+from spoken100.data.codehash import code_fingerprint, package_versions
 from spoken100.data.tasks import TASK_CLASSES
 from spoken100.nas import tflite
 from spoken100.nas.genome import Genome
 from spoken100.nas.search_config import PUBLISHED_VARIANTS, SearchConfig, published_candidates
 from spoken100.nas.task_data import task_data
-from spoken100.nas.train import RECALIBRATE_CLIPS, balanced_subset, rows_of, train_genome
+from spoken100.nas.train import RECALIBRATE_CLIPS, TRAINING_LIBRARIES, balanced_subset, rows_of, train_genome
 
 #: The lab's retraining schedule of its EvoNAS models: ``(until_epoch, rate)`` (paper-facts §4.3).
 RETRAIN_SCHEDULE: tuple[tuple[int, float], ...] = ((25, 5e-4), (50, 1e-5), (51, 1e-6))
@@ -132,10 +132,12 @@ def int8_test_accuracy(trained, data, n_calibration: int, calibration_seed: int)
     calibrated on ``n_calibration`` class-balanced, peak-normalised fit clips drawn with
     ``calibration_seed``) and run in TensorFlow's TFLite interpreter with its reference kernels
     (chapter 6 checks TFLite Micro against it). Cached as a small JSON file beside the training's
-    weights, keyed by the test speakers, the calibration and this code.
+    weights, keyed by the test speakers, the calibration, this code and the TensorFlow release (its
+    converter decides the int8 model).
     """
     key = hashlib.sha256(json.dumps([sorted(data.test_speakers), int(n_calibration), int(calibration_seed),
-                                     code_fingerprint(int8_test_accuracy)]).encode()).hexdigest()[:12]  # fmt: skip
+                                     code_fingerprint(int8_test_accuracy), package_versions(TRAINING_LIBRARIES)],
+                                    sort_keys=True).encode()).hexdigest()[:12]  # fmt: skip
     path = Path(trained.folder) / f"int8-test-{key}.json"
     if path.is_file():
         return float(json.loads(path.read_text())["test_accuracy_int8"])

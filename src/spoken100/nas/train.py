@@ -56,7 +56,7 @@ import numpy as np
 
 from spoken100.data import atomic
 from spoken100.data.audio import peak_normalize
-from spoken100.data.codehash import code_fingerprint
+from spoken100.data.codehash import code_fingerprint, package_versions
 from spoken100.data.paths import cache_dir
 from spoken100.nas import build  # module attribute: tests replace build_model
 from spoken100.nas.genome import Genome, validate
@@ -257,10 +257,18 @@ def load_weights(model: keras.Model, path: Path) -> None:
 
 
 # ---- training -----------------------------------------------------------------------------------
+#: The libraries whose release decides a training's weights (kernels, initialisers, optimiser), in every key.
+TRAINING_LIBRARIES = ("tensorflow-cpu", "tensorflow", "keras")
+
+
 def train_key(genome: Genome, data_key: str, fit: Sequence[str], val: Sequence[str], settings: dict[str, Any]) -> str:
-    """The cache key of one training: genome, data fingerprint, speakers and settings."""
-    blob = json.dumps([code_fingerprint(train_genome), genome.to_json(), data_key, sorted(fit), sorted(val), settings],
-                      sort_keys=True, default=str)  # fmt: skip
+    """The cache key of one training: genome, data fingerprint, speakers, settings and library versions.
+
+    The versions count because another TensorFlow or Keras release may give other weights from the
+    same seed: a cache filled under one release is not reused under another.
+    """
+    blob = json.dumps([code_fingerprint(train_genome), genome.to_json(), data_key, sorted(fit), sorted(val), settings,
+                       package_versions(TRAINING_LIBRARIES)], sort_keys=True, default=str)  # fmt: skip
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
