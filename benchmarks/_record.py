@@ -27,10 +27,27 @@ def timed(label: str, results: list[dict[str, Any]], func: Callable[[], Any], ta
     return value
 
 
+def cpu_model() -> str | None:
+    """The processor's model name (Linux ``/proc/cpuinfo``), or ``None`` where it cannot be read.
+
+    Recorded because float kernels differ by instruction set: two machines of one kind but with
+    other processors may train other weights from the same seed.
+    """
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return None
+    names = [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")]
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    simd = [f for f in ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile") if f in flags]
+    return f"{names[0]} ({', '.join(simd)})" if names else None
+
+
 def machine_facts() -> dict[str, Any]:
     """The machine a benchmark ran on, including its load (other work distorts the timings)."""
     return {
         "cpu_count": os.cpu_count(),
+        "cpu_model": cpu_model(),
         "machine": f"{platform.machine()}, {platform.processor() or platform.system()}",
         "python": platform.python_version(),
         "load_before": round(os.getloadavg()[0], 2),

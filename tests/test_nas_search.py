@@ -335,6 +335,16 @@ def test_a_dying_worker_is_recorded_and_the_search_goes_on(monkeypatch):
     assert not c[died].feasible.any() and (c[~died].stage != "process").all()
 
 
+def test_candidate_records_are_keyed_by_the_library_releases(monkeypatch):
+    data = task_data()
+    key = nas_evaluate.protocol_key(data, SMALL)
+    assert nas_evaluate.protocol_key(data, SMALL) == key
+    real = nas_evaluate.package_versions
+    for library in ("tensorflow", "keras", "tflite-micro"):  # training, conversion, arena
+        monkeypatch.setattr(nas_evaluate, "package_versions", lambda names, lib=library: {**real(names), lib: "0.0"})
+        assert nas_evaluate.protocol_key(data, SMALL) != key, library
+
+
 def _dies_once_or_always(genome_json, payload, config, folder):
     """Worker stand-in: every attempt leaves a mark; genome ids ending in 0-7 die on their first attempt
     only (damage left by earlier candidates), the others on every attempt (the candidate itself)."""
@@ -369,7 +379,7 @@ def test_a_candidate_is_recorded_as_crashed_only_if_it_kills_every_fresh_worker(
         gid = genome.genome_id()
         attempts = len(list(folder.glob(f"{gid}.attempt-*")))
         if int(gid[-1], 16) >= 8:  # killed its pool worker (if it started there), then every fresh one
-            assert record["stage"] == "process" and f"{nas_evaluate.CRASH_ATTEMPTS} times" in record["reason"]
+            assert record["stage"] == "process" and f"{nas_evaluate.CRASH_ATTEMPTS} times in a row" in record["reason"]
             assert attempts in (nas_evaluate.CRASH_ATTEMPTS, nas_evaluate.CRASH_ATTEMPTS + 1)
         else:  # died on its first attempt only, and was then evaluated in a fresh worker
             assert record["stage"] != "process" and attempts == 2

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from spoken100.data.audio import peak_normalize
-from spoken100.nas.genome import Block, Genome, Head, Preprocessing
+from spoken100.nas.genome import Block, DenseLayer, Genome, Head, Preprocessing
 from spoken100.nas.train import LAB_SCHEDULE, TrainingError, balanced_subset, learning_rate, rows_of
 
 from .conftest import harmonic_speakers
@@ -105,13 +107,17 @@ def test_steps_per_execution_changes_the_speed_not_the_weights():
     assert STEPS_PER_EXECUTION > 1
     X, y, who = synthetic(n_per=10)
     settings = dict(epochs=2, batch_size=8, max_train_clips=50, seed=1, cache=False)
-    runs = [train_genome(TINY, X, y, who, ["s0", "s1", "s2"], ["s3", "s4"], **settings, steps_per_execution=steps)
-            for steps in (1, 4)]  # fmt: skip
-    assert runs[0].n_fit == 50
-    assert runs[0].history == runs[1].history and runs[0].val_accuracy == runs[1].val_accuracy
-    assert int(runs[1].model.optimizer.iterations.numpy()) == 2 * 7  # every batch of both epochs, once
-    for wa, wb in zip(runs[0].model.get_weights(), runs[1].model.get_weights(), strict=True):
-        np.testing.assert_array_equal(wa, wb)
+    # with dropout before and after a dense layer: their random masks must follow the steps, not the calls
+    dropout = replace(TINY, head=Head("avg", 0.3, (DenseLayer(8, 0.3),)))
+    for genome in (TINY, dropout):
+        runs = [train_genome(genome, X, y, who, ["s0", "s1", "s2"], ["s3", "s4"], **settings, steps_per_execution=steps)
+                for steps in (1, 4, STEPS_PER_EXECUTION)]  # fmt: skip
+        assert runs[0].n_fit == 50
+        for other in runs[1:]:
+            assert other.history == runs[0].history and other.val_accuracy == runs[0].val_accuracy
+            assert int(other.model.optimizer.iterations.numpy()) == 2 * 7  # every batch of both epochs, once
+            for wa, wb in zip(runs[0].model.get_weights(), other.model.get_weights(), strict=True):
+                np.testing.assert_array_equal(wa, wb)
     with pytest.raises(TrainingError, match="steps_per_execution"):
         train_genome(TINY, X, y, who, ["s0"], ["s1"], epochs=1, steps_per_execution=0)
 

@@ -21,8 +21,9 @@ Any exception along the way (a genome that does not build, a converter error, a 
 crash, a failed training) is caught and recorded with its stage and message; the candidate is
 infeasible and the search goes on. With ``n_jobs > 1`` candidates are evaluated in joblib
 (loky) worker processes; if a worker dies (TensorFlow or TFLite Micro can kill a process), the
-unfinished candidates of that generation are retried one by one in fresh workers, and only one
-that kills :data:`CRASH_ATTEMPTS` fresh workers in a row is recorded as crashed. With a Dask scheduler (``config.scheduler`` or
+unfinished candidates of that generation are retried one at a time (after a death always in
+newly started workers), and only one that kills its worker :data:`CRASH_ATTEMPTS` times in a row
+is recorded as crashed. With a Dask scheduler (``config.scheduler`` or
 ``$SPOKEN100_DASK_SCHEDULER``) they are evaluated on the cluster's workers instead
 (:mod:`spoken100.data.cluster`): the inputs travel with the tasks, each record and trained
 weights come back and are written here, and a worker that dies is replaced by the scheduler.
@@ -50,7 +51,7 @@ from tqdm.auto import tqdm
 
 from spoken100.data import atomic, cluster
 from spoken100.data.audio import peak_normalize
-from spoken100.data.codehash import code_fingerprint
+from spoken100.data.codehash import code_fingerprint, package_versions
 from spoken100.data.paths import cache_dir
 from spoken100.nas import tflite
 from spoken100.nas.costs import (
@@ -69,6 +70,7 @@ from spoken100.nas.genome import Genome, validate
 from spoken100.nas.search_config import PUBLISHED_VARIANTS, SearchConfig, published_candidates
 from spoken100.nas.task_data import TaskData, payload_x, short_hash, task_data
 from spoken100.nas.train import (
+    TRAINING_LIBRARIES,
     balanced_subset,
     configure_tensorflow,
     fresh_model,
@@ -86,12 +88,20 @@ RECORD_COLUMNS = (
 
 
 # ---- one candidate ---------------------------------------------------------------------------
+#: Libraries whose release decides a candidate's record: training (TensorFlow, Keras), the int8
+#: conversion (TensorFlow) and the arena (TFLite Micro).
+EVALUATION_LIBRARIES = (*TRAINING_LIBRARIES, "tflite-micro")
+
+
 def protocol_key(data: TaskData | dict[str, Any], config: SearchConfig) -> str:
-    """Cache key of a candidate evaluation: data, split and protocol (not the search's own settings)."""
+    """Cache key of a candidate evaluation: data, split, protocol and library releases (not the search's own settings).
+
+    The releases count as in :func:`~spoken100.nas.train.train_key`: the records a search chose its
+    picks by must come from the same weights that the picks are later retrained to.
+    """
     d = data.payload() if isinstance(data, TaskData) else data
-    return short_hash(
-        [code_fingerprint(evaluate_genome), d["data_key"], sorted(d["fit"]), sorted(d["val"]), config.protocol()]
-    )
+    return short_hash([code_fingerprint(evaluate_genome), d["data_key"], sorted(d["fit"]), sorted(d["val"]),
+                       config.protocol(), package_versions(EVALUATION_LIBRARIES)])  # fmt: skip
 
 
 def empty_record(genome: Genome) -> dict[str, Any]:
@@ -281,7 +291,7 @@ def _crash_record(genome: Genome, err: BaseException, attempts: int = 1) -> dict
     record = empty_record(genome)
     codes = re.search(r"exit codes of the workers are (\{[^}]*\})", str(err))
     how = f"exit codes {codes.group(1)}" if codes else _short(err)
-    times = f", {attempts} times in fresh processes" if attempts > 1 else ""
+    times = f", {attempts} times in a row" if attempts > 1 else ""
     record.update(stage="process", reason=f"the evaluation process died ({how}{times})")
     return record
 
@@ -380,7 +390,7 @@ def _evaluate_parallel(genomes, todo, payload, config, folder, results, bar) -> 
             bar.update(1)
 
 
-#: Fresh worker processes a candidate may kill, one after the other, before it is recorded as crashed.
+#: Times a candidate, retried alone, may kill its worker (each death starts new workers) before it is recorded as crashed.
 #: More than one, because a worker can also die of damage done by the candidates before it (the
 #: default search saw segfaults and heap aborts in long-lived workers whose candidates then trained
 #: fine alone): a crash record must mean the candidate itself, or the search would differ by machine.

@@ -73,7 +73,9 @@ RECALIBRATE_CLIPS = 256
 #: Optimiser steps that one call of Keras' compiled train function runs (``steps_per_execution``).
 #: The models are small, so per-step Python dispatch costs as much as the step itself; running 32
 #: steps inside one graph call trains 1.5-2.3x faster on one core and gives bit-identical weights
-#: (the same batches in the same order; checked by ``tests/test_nas_train.py``).
+#: (the same batches in the same order; checked by ``tests/test_nas_train.py``). Editing this
+#: constant re-keys every cached training (it is part of :func:`train_genome`'s code); passing
+#: another ``steps_per_execution`` does not.
 STEPS_PER_EXECUTION = 32
 
 
@@ -318,8 +320,8 @@ def train_genome(
     cache : read and write the cache; ``False`` always trains and stores nothing.
     keep_model : return the Keras model (``False`` frees it, e.g. in a search worker).
     steps_per_execution : optimiser steps per call of the compiled train function
-        (:data:`STEPS_PER_EXECUTION`); a speed setting only: the weights do not depend on it, so it
-        is not part of the cache key.
+        (:data:`STEPS_PER_EXECUTION`); a speed setting only: the weights do not depend on it, so the
+        value passed is not part of the cache key.
 
     Returns
     -------
