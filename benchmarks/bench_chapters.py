@@ -14,7 +14,8 @@ Run it on an otherwise idle machine: the record keeps the load average at the st
 The record also keeps every chapter's results fingerprint (:func:`spoken100.book.buildinfo.results_fingerprints`)
 after the cold run and after the warm rerun, with the commit: two benchmark runs are two clean builds
 in fresh data homes, so their fingerprints say whether the build is reproducible (issue 12, item 7).
-``--keep DIR`` copies the executed notebooks of both runs there, to compare their glued values.
+``--keep DIR`` copies the executed notebooks of both runs there, to compare their glued values;
+``--home DIR`` runs in that (new or empty) data home and leaves it, to profile the warm rerun.
 """
 
 from __future__ import annotations
@@ -61,13 +62,18 @@ def main() -> None:
     parser.add_argument("--data", default="standin")
     parser.add_argument("--out", type=Path, default=Path("_build/bench/chapters.json"))
     parser.add_argument("--keep", type=Path, help="copy the executed notebooks of both runs here (cold/, warm/)")
+    parser.add_argument("--home", type=Path, help="an empty or new folder to use as the fresh data home, kept after "
+                        "the run (to profile its warm rerun); default: a temporary folder, removed")  # fmt: skip
     args = parser.parse_args()
+    if args.home and args.home.exists() and any(args.home.iterdir()):
+        parser.error(f"--home {args.home}: not empty (the cold run needs a fresh data home)")
     out = args.out.resolve()
     profile = ROOT / "profiles" / f"{args.profile}.yml"
     notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
     if args.notebooks:
         notebooks = [nb for nb in notebooks if nb.stem in set(args.notebooks)]
     facts = machine_facts()
+    commit = _commit()  # at the start: what the runs execute (papermill starts a kernel per notebook)
     source_home = Path(os.environ.get("SPOKEN100_HOME", ROOT / "data"))
 
     from spoken100.book.buildinfo import results_fingerprints
@@ -76,8 +82,8 @@ def main() -> None:
     seconds: dict[tuple[str, str], float] = {}
     fingerprints: dict[str, dict[str, str]] = {}
     with tempfile.TemporaryDirectory(prefix="spoken100-bench-") as tmp:
-        home, out_dir = Path(tmp) / "home", Path(tmp) / "executed"
-        home.mkdir()
+        home, out_dir = (args.home.resolve() if args.home else Path(tmp) / "home"), Path(tmp) / "executed"
+        home.mkdir(parents=True, exist_ok=True)
         _link_standin(source_home, home)
         os.environ["SPOKEN100_HOME"] = str(home)
         for run in ("cold", "warm rerun"):
@@ -108,7 +114,9 @@ def main() -> None:
                    if r["stage"].split(" (")[0] not in measured and not r["stage"].startswith(remeasured_groups or ("\0",))]  # fmt: skip
         results = earlier + results
         note += f"; {', '.join(sorted(measured))} remeasured, the other rows from the earlier run"
-    write_record(out, "chapters", results, facts, profile=args.profile, data=args.data, note=note, commit=_commit(),
+    if _commit() != commit:
+        note += f"; the checkout changed during the run (now {_commit()}): the record names the commit at its start"
+    write_record(out, "chapters", results, facts, profile=args.profile, data=args.data, note=note, commit=commit,
                  results_fingerprints=fingerprints)  # fmt: skip
 
 
@@ -116,7 +124,8 @@ def _commit() -> str | None:
     """The checked-out commit (with ``+dirty`` when the work tree differs), or ``None`` outside git."""
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True, check=True)  # fmt: skip
     except (OSError, subprocess.CalledProcessError):
         return None
     return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
