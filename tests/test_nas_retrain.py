@@ -75,8 +75,12 @@ def test_settings_from_chapter_parameters():
         retrain.settings_from([1], [0], 0).validate()
 
 
-def _score_of(genome, data, settings, seed, threads, recalibrate_clips) -> dict:
-    """A stand-in for one retraining whose score depends only on what was trained (genome, fold, seed)."""
+def _score_of(genome, data, settings, seed, threads, recalibrate_clips, cached_only=False) -> dict | None:
+    """A stand-in for one retraining whose score depends only on what was trained (genome, fold, seed).
+
+    Seed 0's runs count as finished: asked for ``cached_only``, only they are returned."""
+    if cached_only and seed != 0:
+        return None
     score = (int(genome.genome_id()[:6], 16) % 97 + 7 * seed + 13 * int(data.data_key[-1])) / 1000
     return {
         "test_accuracy": score,
@@ -98,14 +102,16 @@ def test_parallel_retraining_gives_the_same_table_in_the_same_order_as_serial(mo
     serial = retrain.retrain_over_folds(None, config, genomes, settings, progress=False, n_jobs=1)
     parallel = retrain.retrain_over_folds(None, config, genomes, settings, progress=False, n_jobs=2)
     assert len(serial) == 2 * 2 * 3
-    assert set(serial.n_fit) == {os.getpid()} and os.getpid() not in set(parallel.n_fit)  # really in workers
+    assert set(serial.n_fit) == {os.getpid()}
+    read_here = parallel.n_fit == os.getpid()  # finished runs are read here, the others trained in workers
+    assert (read_here == (parallel.seed == 0)).all() and read_here.any() and not read_here.all()
     pd.testing.assert_frame_equal(serial.drop(columns="n_fit"), parallel.drop(columns="n_fit"))
 
 
-def test_a_failed_int8_conversion_leaves_the_run_unscored_in_int8_and_keeps_its_float_score(monkeypatch):
+def test_a_failed_int8_conversion_leaves_the_run_unscored_in_int8_and_keeps_its_float_score(monkeypatch, tmp_path):
     def fake_train(genome, X, y, speakers, fit, val, test, **kw):
         return SimpleNamespace(test_accuracy=0.5, val_accuracy=0.4, n_fit=4, n_test=4, seconds=1.0, cached=False,
-                               model=None, folder=None)  # fmt: skip
+                               model=None, folder=tmp_path)  # fmt: skip
 
     def broken(*args, **kwargs):
         raise RuntimeError("quantisation failed")
@@ -149,3 +155,35 @@ def test_the_int8_test_accuracy_is_the_converted_models_and_is_cached_beside_the
     monkeypatch.setattr(retrain, "package_versions", lambda names: {**real_versions(names), "tensorflow": "0.0"})
     with pytest.raises(AssertionError, match="converted again"):  # another TensorFlow converter: another score
         retrain.int8_test_accuracy(trained, data, n_calibration=4, calibration_seed=1)
+
+
+def test_a_run_whose_int8_score_is_cached_loads_no_model(monkeypatch, tmp_path):
+    """A warm rerun reads both scores from the artefacts; a model is built only to convert it."""
+    asked = []
+
+    def fake_train(genome, X, y, speakers, fit, val, test, **kw):
+        asked.append(kw["keep_model"])
+        return SimpleNamespace(test_accuracy=0.5, val_accuracy=0.4, n_fit=4, n_test=4, seconds=1.0, cached=True,
+                               model="a model" if kw["keep_model"] else None, folder=tmp_path)  # fmt: skip
+
+    converted = []
+
+    def fake_int8(trained, data, n_calibration, calibration_seed):
+        path = retrain.int8_score_file(trained.folder, data, n_calibration, calibration_seed)
+        if not path.is_file():
+            converted.append(trained.model)
+            path.write_text(json.dumps({"test_accuracy_int8": 0.375}))
+        return json.loads(path.read_text())["test_accuracy_int8"]
+
+    monkeypatch.setattr(retrain, "task_data", _fold_data)
+    monkeypatch.setattr(retrain, "train_genome", fake_train)
+    monkeypatch.setattr(retrain, "int8_test_accuracy", fake_int8)
+    genomes = {"paper fittest": published_candidates("number")["numbers_fittest"]}
+    settings = retrain.RetrainSettings(folds=(1,), seeds=(1,), epochs=1, n_calibration=3)
+    cold = retrain.retrain_over_folds(None, SearchConfig(task="number"), genomes, settings, progress=False)
+    assert asked == [False, True] and converted == ["a model"]  # the model is loaded to be converted
+    asked.clear()
+    warm = retrain.retrain_over_folds(None, SearchConfig(task="number"), genomes, settings, progress=False)
+    assert asked == [False] and converted == ["a model"]  # nothing loaded, nothing converted again
+    pd.testing.assert_frame_equal(cold, warm)
+    assert warm.test_accuracy_int8.tolist() == [0.375]

@@ -95,6 +95,40 @@ def test_training_is_deterministic_cached_and_scores_test_speakers():
     assert other.key != first.key and other.model is None
 
 
+def test_a_cached_training_builds_a_model_only_when_one_is_needed(monkeypatch):
+    pytest.importorskip("tensorflow")
+    from spoken100.nas import train
+
+    X, y, who = synthetic()
+    fit, val, test = ["s0", "s1", "s2"], ["s3"], ["s5"]
+    kwargs = dict(epochs=1, max_train_clips=48, seed=3)
+    first = train.train_genome(TINY, X, y, who, fit, val, test, **kwargs)
+    built = []
+    real = train.fresh_model
+    monkeypatch.setattr(train, "fresh_model", lambda *a, **k: built.append(a) or real(*a, **k))
+    # weights and test score cached: a record without a model needs no model
+    light = train.train_genome(TINY, X, y, who, fit, val, test, **kwargs, keep_model=False)
+    assert light.cached and light.model is None and light.test_accuracy == first.test_accuracy and not built
+    # other test speakers must be scored, with the stored weights
+    scored = train.train_genome(TINY, X, y, who, fit, val, ["s4"], **kwargs, keep_model=False)
+    assert scored.cached and scored.model is None and len(built) == 1 and 0 <= scored.test_accuracy <= 1
+    kept = train.train_genome(TINY, X, y, who, fit, val, test, **kwargs)  # keep_model: a model, loaded once
+    assert kept.cached and len(built) == 2
+    # cached_only reads what is finished and never trains or scores
+    assert train.train_genome(TINY, X, y, who, fit, val, test, **kwargs, keep_model=False, cached_only=True).cached
+    assert train.train_genome(
+        TINY, X, y, who, fit, val, ["s4"], **kwargs, keep_model=False, cached_only=True
+    ).cached  # scored above
+    assert train.train_genome(TINY, X, y, who, fit, ["s3", "s4"], **kwargs, keep_model=False, cached_only=True) is None
+    assert (
+        train.train_genome(TINY, X, y, who, fit, val, ["s4", "s5"], **kwargs, keep_model=False, cached_only=True)
+        is None
+    )
+    assert len(built) == 2
+    for wa, wb in zip(first.model.get_weights(), kept.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(wa, wb)
+
+
 def test_steps_per_execution_changes_the_speed_not_the_weights():
     """Several optimiser steps per graph call (the default) train the same weights as one step per call.
 

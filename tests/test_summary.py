@@ -122,8 +122,10 @@ def test_every_compared_value_is_glued_by_its_chapter(row):
 def test_fingerprints_ignore_timings_and_see_results(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir(), b.mkdir()
-    _executed(a / "04_baselines.ipynb", {"best_accuracy_number": 7.8, "training_seconds": 100.0})
-    _executed(b / "04_baselines.ipynb", {"best_accuracy_number": 7.8, "training_seconds": 250.0})
+    _executed(a / "04_baselines.ipynb", {"best_accuracy_number": 7.8, "training_seconds": 100.0,
+                                         "search_minutes": 12.9, "paper_search_core_hours": 65.4})  # fmt: skip
+    _executed(b / "04_baselines.ipynb", {"best_accuracy_number": 7.8, "training_seconds": 250.0,
+                                         "search_minutes": 12.0, "paper_search_core_hours": 59.0})  # fmt: skip
     assert results_fingerprints(a) == results_fingerprints(b)
     _executed(b / "04_baselines.ipynb", {"best_accuracy_number": 7.9, "training_seconds": 250.0})
     assert results_fingerprints(a) != results_fingerprints(b)

@@ -156,8 +156,9 @@ def environment_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
-#: Glued keys that measure time, not results: left out of the fingerprints, which must not change between reruns.
-_TIMING_WORDS = ("seconds", "minutes")
+#: Glued keys that measure time, not results, or estimate a cost from measured times (chapter 5's
+#: ``paper_search_core_hours``): left out of the fingerprints, which must not change between reruns.
+_TIMING_WORDS = ("seconds", "minutes", "hours")
 
 
 def results_fingerprints(notebooks_dir: Path) -> dict[str, tuple[int, str]]:

@@ -92,11 +92,16 @@ def retrain_over_folds(
              for fold, seed, label in jobs]  # fmt: skip
     bar = tqdm(total=len(jobs), desc=f"retraining ({config.task})", unit="run", disable=not progress)
     if n_jobs > 1 and len(calls) > 1:  # one process per training (TensorFlow keeps one thread each)
-        runner = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")
-        trained = []
-        for row in runner(delayed(_train_one)(*call) for call in calls):
-            trained.append(row)
-            bar.update(1)
+        # finished runs are read here (milliseconds each); worker processes, which take seconds to
+        # start, are only started for the runs still to train
+        trained = [_train_one(*call, cached_only=True) for call in calls]
+        bar.update(sum(row is not None for row in trained))
+        todo = [i for i, row in enumerate(trained) if row is None]
+        if todo:
+            runner = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")
+            for i, row in zip(todo, runner(delayed(_train_one)(*calls[i]) for i in todo), strict=True):
+                trained[i] = row
+                bar.update(1)
     else:
         trained = []
         for call in calls:
@@ -109,7 +114,7 @@ def retrain_over_folds(
 
 
 def retrained_model(genome: Genome, data, settings: RetrainSettings, seed: int, threads: int | None = None,
-                    recalibrate_clips: int = RECALIBRATE_CLIPS, keep_model: bool = True):  # fmt: skip
+                    recalibrate_clips: int = RECALIBRATE_CLIPS, keep_model: bool = True, cached_only: bool = False):  # fmt: skip
     """One retraining of ``genome`` on every fit clip of ``data``'s fold (nothing selected), scored on its test speakers.
 
     The :class:`~spoken100.nas.train.TrainedCandidate` of :func:`~spoken100.nas.train.train_genome`:
@@ -121,8 +126,16 @@ def retrained_model(genome: Genome, data, settings: RetrainSettings, seed: int, 
         genome, data.X, data.y, data.speakers, data.fit_speakers, data.val_speakers, data.test_speakers,
         epochs=settings.epochs, batch_size=settings.batch_size, max_train_clips=None, max_val_clips=None,
         seed=seed, schedule=settings.schedule, recalibrate_clips=recalibrate_clips, data_key=data.data_key,
-        threads=threads, keep_model=keep_model,
+        threads=threads, keep_model=keep_model, cached_only=cached_only,
     )  # fmt: skip
+
+
+def int8_score_file(folder: Path, data, n_calibration: int, calibration_seed: int) -> Path:
+    """Where :func:`int8_test_accuracy` caches its score, beside the training's weights in ``folder``."""
+    key = hashlib.sha256(json.dumps([sorted(data.test_speakers), int(n_calibration), int(calibration_seed),
+                                     code_fingerprint(int8_test_accuracy), package_versions(TRAINING_LIBRARIES)],
+                                    sort_keys=True).encode()).hexdigest()[:12]  # fmt: skip
+    return Path(folder) / f"int8-test-{key}.json"
 
 
 def int8_test_accuracy(trained, data, n_calibration: int, calibration_seed: int) -> float:
@@ -135,10 +148,7 @@ def int8_test_accuracy(trained, data, n_calibration: int, calibration_seed: int)
     weights, keyed by the test speakers, the calibration, this code and the TensorFlow release (its
     converter decides the int8 model).
     """
-    key = hashlib.sha256(json.dumps([sorted(data.test_speakers), int(n_calibration), int(calibration_seed),
-                                     code_fingerprint(int8_test_accuracy), package_versions(TRAINING_LIBRARIES)],
-                                    sort_keys=True).encode()).hexdigest()[:12]  # fmt: skip
-    path = Path(trained.folder) / f"int8-test-{key}.json"
+    path = int8_score_file(trained.folder, data, n_calibration, calibration_seed)
     if path.is_file():
         return float(json.loads(path.read_text())["test_accuracy_int8"])
     calibration = balanced_subset(rows_of(data.speakers, data.fit_speakers), data.y, n_calibration, calibration_seed)
@@ -154,10 +164,20 @@ def int8_test_accuracy(trained, data, n_calibration: int, calibration_seed: int)
 
 
 def _train_one(genome: Genome, data, settings: RetrainSettings, seed: int, threads: int | None,
-               recalibrate_clips: int = RECALIBRATE_CLIPS) -> dict:  # fmt: skip
-    """One retraining (every fit clip, nothing selected), scored on the fold's test speakers; a table row."""
+               recalibrate_clips: int = RECALIBRATE_CLIPS, cached_only: bool = False) -> dict | None:  # fmt: skip
+    """One retraining (every fit clip, nothing selected), scored on the fold's test speakers; a table row.
+
+    cached_only: ``None`` unless every score of the row (float, and int8 when asked for) is cached.
+    """
     int8 = settings.n_calibration > 0
-    trained = retrained_model(genome, data, settings, seed, threads, recalibrate_clips, keep_model=int8)
+    trained = retrained_model(genome, data, settings, seed, threads, recalibrate_clips, keep_model=False,
+                              cached_only=cached_only)  # fmt: skip
+    if trained is None:
+        return None
+    if int8 and not int8_score_file(trained.folder, data, settings.n_calibration, settings.calibration_seed).is_file():
+        if cached_only:
+            return None
+        trained = retrained_model(genome, data, settings, seed, threads, recalibrate_clips, keep_model=True)
     int8_accuracy = float("nan")
     if int8:
         try:  # an add-on score: a failed conversion leaves it unscored (NaN, "not run"), the float result stands

@@ -296,7 +296,8 @@ def train_genome(
     cache: bool = True,
     keep_model: bool = True,
     steps_per_execution: int = STEPS_PER_EXECUTION,
-) -> TrainedCandidate:
+    cached_only: bool = False,
+) -> TrainedCandidate | None:
     """Train ``genome`` on the fit speakers, score it on the validation (and test) speakers; cached.
 
     Parameters
@@ -322,6 +323,9 @@ def train_genome(
     steps_per_execution : optimiser steps per call of the compiled train function
         (:data:`STEPS_PER_EXECUTION`); a speed setting only: the weights do not depend on it, so the
         value passed is not part of the cache key.
+    cached_only : return ``None`` instead of training (or scoring the test speakers) when the result
+        is not cached: a caller can read every finished result cheaply, in its own process, and send
+        only the rest to worker processes.
 
     Returns
     -------
@@ -362,14 +366,21 @@ def train_genome(
         return peak_normalize(x) if normalize else x
 
     done = folder / "result.json"
+    test_file = folder / f"test-{hashlib.sha256(json.dumps(test_list).encode()).hexdigest()[:12]}.json"
+    if cached_only and not (cache and done.is_file() and (not test_list or test_file.is_file())):
+        return None
     model = None
+
+    def stored_model() -> keras.Model:
+        """The cached weights in a new model: built only when asked for (a model costs ~0.5 s to build)."""
+        configure_tensorflow(threads)
+        loaded = fresh_model(genome, seed)
+        load_weights(loaded, folder / "weights.npz")
+        return loaded
+
     if cache and done.is_file():
         summary = json.loads(done.read_text())
         cached = True
-        if keep_model or test_list:
-            configure_tensorflow(threads)
-            model = fresh_model(genome, seed)
-            load_weights(model, folder / "weights.npz")
     else:
         cached = False
         configure_tensorflow(threads)
@@ -416,14 +427,16 @@ def train_genome(
 
     test_accuracy = None
     if test_list:
-        test_file = folder / f"test-{hashlib.sha256(json.dumps(test_list).encode()).hexdigest()[:12]}.json"
         if cache and test_file.is_file():
             test_accuracy = json.loads(test_file.read_text())["test_accuracy"]
         else:
+            model = model if model is not None else stored_model()
             test_accuracy = _accuracy(model, prepare(test_rows), y[test_rows])
             if cache:
                 atomic.write_json(test_file, {"test_speakers": test_list, "test_accuracy": test_accuracy,
                                               "n_test": int(len(test_rows))})  # fmt: skip
+    if keep_model and model is None:
+        model = stored_model()
     return TrainedCandidate(
         genome=genome,
         val_accuracy=float(summary["val_accuracy"]),
