@@ -156,6 +156,20 @@ def test_steps_per_execution_changes_the_speed_not_the_weights():
         train_genome(TINY, X, y, who, ["s0"], ["s1"], epochs=1, steps_per_execution=0)
 
 
+def test_a_genome_that_crashes_tensorflows_cpu_kernel_is_refused_before_training():
+    from spoken100.nas.build import cpu_kernel_hazard
+    from spoken100.nas.train import train_genome
+
+    crash = Block("dwconv", None, 1, 2)  # 1x1 depthwise, stride 2
+    first = replace(TINY, blocks=(crash, *TINY.blocks))  # on the one-channel front-end image
+    after_conv = replace(TINY, blocks=(*TINY.blocks, crash))  # on TINY's 4 channels: trains
+    assert "block 0" in cpu_kernel_hazard(first) and cpu_kernel_hazard(after_conv) is None
+    assert cpu_kernel_hazard(replace(TINY, blocks=(Block("dwconv", None, 1, 3), *TINY.blocks))) is None
+    X, y, who = synthetic()
+    with pytest.raises(TrainingError, match="oneDNN"):
+        train_genome(first, X, y, who, ["s0", "s1"], ["s2"], epochs=1, cache=False)
+
+
 def test_batch_norm_recalibration_uses_the_batch_statistics():
     pytest.importorskip("tensorflow")
     from spoken100.nas.train import fresh_model, recalibrate_batch_norm

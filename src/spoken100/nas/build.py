@@ -260,6 +260,28 @@ def frontend_model(pre: Preprocessing) -> keras.Model:
     return model
 
 
+def cpu_kernel_hazard(genome: Genome) -> str | None:
+    """Why training ``genome`` would crash TensorFlow's CPU kernels, or ``None``.
+
+    TensorFlow 2.21's oneDNN depthwise convolution with a 1 x 1 kernel and stride 2 on a
+    single-channel input corrupts the heap while training (a segfault, ``free(): invalid size`` or
+    ``Check failed: IsAligned()``, killing the process; reproduced on a 46 x 76 input, not with 2
+    channels, kernel 2 or stride 3, nor with oneDNN switched off). The search drew such a genome,
+    which killed every worker it ran on. Refusing it before training turns three dead processes
+    into one clear reason; the candidate is infeasible either way. Block inputs have one channel
+    until the first ``conv`` block sets ``filters``.
+    """
+
+    channels = 1
+    for i, block in enumerate(genome.blocks):
+        if block.kind == "dwconv" and block.kernel == 1 and block.stride == 2 and channels == 1:
+            return (f"block {i}: a 1x1 depthwise convolution with stride 2 on a one-channel input crashes "
+                    "TensorFlow's oneDNN CPU kernel while training (heap corruption); not trained")  # fmt: skip
+        if block.kind == "conv":
+            channels = block.filters
+    return None
+
+
 def build_model(genome: Genome, seed: int | None = 0, name: str | None = None) -> keras.Model:
     """The Keras model of ``genome``: waveform ``(batch, n_samples)`` in [-1, 1] -> class probabilities.
 

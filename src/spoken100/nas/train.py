@@ -72,7 +72,8 @@ LAB_SCHEDULE: tuple[tuple[int, float], ...] = ((4, 0.01), (7, 0.001), (10, 0.000
 RECALIBRATE_CLIPS = 256
 #: Optimiser steps that one call of Keras' compiled train function runs (``steps_per_execution``).
 #: The models are small, so per-step Python dispatch costs as much as the step itself; running 32
-#: steps inside one graph call trains 1.5-2.3x faster on one core and gives bit-identical weights
+#: steps inside one graph call trains faster on one core (``benchmarks/bench_nas.py`` measures the
+#: ratio against one step per call, per architecture) and gives bit-identical weights
 #: (the same batches in the same order; checked by ``tests/test_nas_train.py``). Editing this
 #: constant re-keys every cached training (it is part of :func:`train_genome`'s code); passing
 #: another ``steps_per_execution`` does not.
@@ -340,6 +341,9 @@ def train_genome(
         raise TrainingError("fit, validation and test speakers must be disjoint")
     if steps_per_execution < 1:
         raise TrainingError(f"steps_per_execution must be positive, got {steps_per_execution}")
+    hazard = build.cpu_kernel_hazard(genome)
+    if hazard:  # refused here, before TensorFlow kills the process
+        raise TrainingError(hazard)
     if epochs < 1 or batch_size < 1 or any(n is not None and n < 1 for n in (max_train_clips, max_val_clips)):
         raise TrainingError(f"epochs, batch_size, max_train_clips and max_val_clips must be positive, got "
                             f"{epochs}, {batch_size}, {max_train_clips}, {max_val_clips}")  # fmt: skip
