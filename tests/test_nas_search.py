@@ -312,13 +312,19 @@ def test_chapter_5_findings_are_computed_from_the_results(fake):
 def _dies_or_fakes(genome_json, payload, config, folder):
     """Worker stand-in for ``nas_evaluate._evaluate_cached``: kills its process for every third genome."""
     import os
-    from pathlib import Path
-
-    from spoken100.data import atomic
 
     genome = Genome.from_json(genome_json)
     if int(genome.genome_id(), 16) % 3 == 0:
         os._exit(13)
+    return _fake_and_store(genome, payload, config, folder)
+
+
+def _fake_and_store(genome, payload, config, folder):
+    """What a worker that survives does: a fake record, written where the real one would go."""
+    from pathlib import Path
+
+    from spoken100.data import atomic
+
     record = fake_evaluate(genome, payload, config)
     atomic.write_json(Path(folder) / f"{genome.genome_id()}.json", nas_evaluate.jsonable(record))
     return record
@@ -352,17 +358,13 @@ def _dies_once_or_always(genome_json, payload, config, folder):
     import uuid
     from pathlib import Path
 
-    from spoken100.data import atomic
-
     genome = Genome.from_json(genome_json)
     gid = genome.genome_id()
     tries = sorted(Path(folder).glob(f"{gid}.attempt-*"))
     (Path(folder) / f"{gid}.attempt-{uuid.uuid4().hex}").touch()
     if int(gid[-1], 16) >= 8 or not tries:
         os._exit(13)
-    record = fake_evaluate(genome, payload, config)
-    atomic.write_json(Path(folder) / f"{gid}.json", nas_evaluate.jsonable(record))
-    return record
+    return _fake_and_store(genome, payload, config, folder)
 
 
 def test_a_candidate_is_recorded_as_crashed_only_if_it_kills_every_fresh_worker(monkeypatch):
