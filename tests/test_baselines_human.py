@@ -125,3 +125,34 @@ def test_error_kinds_per_decade():
     ] == pytest.approx(1 / 3)
     cm = human.decade_confusion([42, 43, 5], [40, 14, 5])
     assert cm.shape == (10, 10) and cm.iloc[4, 4] == 1 and cm.iloc[4, 1] == 1 and cm.iloc[0, 0] == 1
+
+
+def test_a_reading_is_scored_once_and_then_read_from_the_cache(tiny_layout, human_corpus, monkeypatch, tmp_path):
+    """The forward passes are the study's cost: a rerun with the same weights loads no network."""
+    from spoken100.data.corpus import open_corpus
+
+    corpus = open_corpus(str(tiny_layout))
+    run = fake_run(corpus, "number")
+    run.weights = lambda chosen: tmp_path / f"weights-{chosen}.pt"
+    (tmp_path / "weights-best_val.pt").write_bytes(b"trained once")
+    loaded = []
+    answers = iter([42, 42, 7])
+
+    def load(r, chosen=None):
+        loaded.append(chosen)
+        return ConstantClass(next(answers))
+
+    monkeypatch.setattr(human, "load_model", load)
+    first = human.human_study(corpus, human_corpus, [run], n_jobs=1)
+    again = human.human_study(corpus, human_corpus, [run], n_jobs=1)
+    assert loaded == ["best_val"]  # the second study read the first one's scores
+    assert first.numbers.equals(again.numbers)
+    np.testing.assert_array_equal(
+        first.predictions[("cnn_2d", "honest", 1)], again.predictions[("cnn_2d", "honest", 1)]
+    )
+    (tmp_path / "weights-best_val.pt").write_bytes(b"trained again")  # other weights: scored again
+    retrained = human.human_study(corpus, human_corpus, [run], n_jobs=1)
+    assert (
+        loaded == ["best_val", "best_val"]
+        and retrained.numbers[human.HUMAN].tolist() == first.numbers[human.HUMAN].tolist()
+    )

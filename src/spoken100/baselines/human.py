@@ -21,6 +21,8 @@ recorded words rather than spoken fluently. They are read exactly as the corpus'
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,11 +35,14 @@ from spoken100.baselines.fsdd import waveform_to_input
 from spoken100.baselines.models import BASELINES
 from spoken100.baselines.stats import confusion
 from spoken100.baselines.train import RunResult, load_model, predict
+from spoken100.data import atomic
 from spoken100.data.audio import load_clip, resample_to_length
 from spoken100.data.clipmap import map_clips
+from spoken100.data.codehash import code_fingerprint
 from spoken100.data.corpus import Corpus
 from spoken100.data.inputs import INPUT_SHAPES, corpus_inputs
 from spoken100.data.layout import LANGUAGES, SAMPLE_RATE
+from spoken100.data.paths import cache_dir
 
 NUMBER_CHANCE = 0.01
 LANGUAGE_CHANCE = 0.25
@@ -137,6 +142,44 @@ def _language_rows(index: pd.DataFrame, language: str, rows: np.ndarray | None =
     return positions[index.language.to_numpy()[positions] == language]
 
 
+def _reading_scores(run: RunResult, chosen: str, corpus: Corpus, human: Corpus, human_inputs, band_limited: bool,
+                    n_jobs: int) -> tuple[np.ndarray, dict[str, float]]:  # fmt: skip
+    """One reading's predicted class of every human clip, and (number task) its band-limited synthetic accuracy per language.
+
+    The network's forward passes are the whole cost of the study (a warm chapter 4 spent most of its
+    time here), so the result is cached beside nothing else, under ``cache_dir("baselines", "human")``,
+    keyed by the weights file's content, both corpora, the run's test clips and this code. A run
+    without a weights file on disk (a stand-in in the tests) is scored without the cache.
+    """
+    kind = BASELINES[run.spec.model].input_kind
+    weights = run.weights(chosen) if hasattr(run, "weights") else None
+    path = None
+    if weights is not None and Path(weights).is_file():
+        blob = json.dumps([hashlib.sha256(Path(weights).read_bytes()).hexdigest(), chosen, kind, run.spec.task,
+                           human.digest, corpus.digest, hashlib.sha256(np.asarray(run.test_index).tobytes()).hexdigest(),
+                           bool(band_limited), code_fingerprint(_reading_scores)])  # fmt: skip
+        path = cache_dir("baselines", "human") / f"{hashlib.sha256(blob.encode()).hexdigest()[:20]}.npz"
+        if path.is_file():
+            with np.load(path) as stored:
+                limited = dict(zip(human.languages, stored["limited"].tolist(), strict=True))
+                return stored["predicted"], limited
+    network = load_model(run, chosen)
+    predicted = predict(network, human_inputs(kind)).argmax(1)
+    limited = dict.fromkeys(human.languages, float("nan"))
+    if run.spec.task == "number" and band_limited:
+        test = np.asarray(run.test_index)
+        for language in human.languages:
+            synthetic = np.flatnonzero(corpus.index.language.to_numpy()[test] == language)
+            if len(synthetic):
+                truth = corpus.index.number.to_numpy()[test[synthetic]]
+                X = band_limited_inputs(corpus.root, corpus.index.iloc[test[synthetic]], kind, n_jobs=n_jobs)
+                limited[language] = float(np.mean(predict(network, X).argmax(1) == truth))
+    if path is not None:
+        with atomic.atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, predicted=predicted, limited=np.array([limited[lang] for lang in human.languages]))
+    return predicted, limited
+
+
 def human_study(corpus: Corpus, human: Corpus, results: Sequence[RunResult], *, band_limited: bool = True,
                 n_jobs: int = -1) -> HumanStudy:  # fmt: skip
     """Score every run of ``results`` on the human clips of ``human`` (see the module docstring).
@@ -145,15 +188,17 @@ def human_study(corpus: Corpus, human: Corpus, results: Sequence[RunResult], *, 
     :func:`spoken100.data.assemble.prompt_corpus`. band_limited: also score the band-limited synthetic clips.
     """
     inputs: dict[str, np.ndarray] = {}
+
+    def human_inputs(kind: str) -> np.ndarray:
+        if kind not in inputs:
+            inputs[kind] = corpus_inputs(human.root, human.index, kind, n_jobs=n_jobs, progress=False)
+        return inputs[kind]
+
     number_rows, language_rows, predictions = [], [], {}
     ordered = sorted(results, key=lambda r: (r.spec.task, r.spec.model, r.spec.protocol, r.spec.fold.fold))
     for run, (protocol, chosen) in ((r, reading) for r in ordered for reading in readings(r)):
         spec = run.spec
-        kind = BASELINES[spec.model].input_kind
-        if kind not in inputs:
-            inputs[kind] = corpus_inputs(human.root, human.index, kind, n_jobs=n_jobs, progress=False)
-        network = load_model(run, chosen)
-        predicted = predict(network, inputs[kind]).argmax(1)
+        predicted, limited = _reading_scores(run, chosen, corpus, human, human_inputs, band_limited, n_jobs)
         base = {"model": spec.model, "title": BASELINES[spec.model].title, "protocol": protocol,
                 "fold": spec.fold.fold}  # fmt: skip
         if spec.task == "number":
@@ -164,15 +209,11 @@ def human_study(corpus: Corpus, human: Corpus, results: Sequence[RunResult], *, 
                 mine = _language_rows(human.index, language)
                 synthetic = np.flatnonzero(corpus.index.language.to_numpy()[test] == language)
                 truth = corpus.index.number.to_numpy()[test[synthetic]]
-                limited = float("nan")
-                if band_limited and len(synthetic):
-                    X = band_limited_inputs(corpus.root, corpus.index.iloc[test[synthetic]], kind, n_jobs=n_jobs)
-                    limited = float(np.mean(predict(network, X).argmax(1) == truth))
                 number_rows.append({
                     **base, "language": language,
                     HUMAN: float(np.mean(predicted[mine] == human.index.number.to_numpy()[mine])),
                     SYNTHETIC: float(np.mean(stored[synthetic] == truth)) if len(synthetic) else float("nan"),
-                    BAND_LIMITED: limited, "human clips": len(mine), "synthetic clips": len(synthetic),
+                    BAND_LIMITED: limited[language], "human clips": len(mine), "synthetic clips": len(synthetic),
                 })  # fmt: skip
         elif spec.task == "language":
             for language in human.languages:
