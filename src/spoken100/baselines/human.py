@@ -142,13 +142,14 @@ def _language_rows(index: pd.DataFrame, language: str, rows: np.ndarray | None =
     return positions[index.language.to_numpy()[positions] == language]
 
 
-def _reading_scores(run: RunResult, chosen: str, corpus: Corpus, human: Corpus, human_inputs, band_limited: bool,
-                    n_jobs: int) -> tuple[np.ndarray, dict[str, float]]:  # fmt: skip
+def _reading_scores(run: RunResult, chosen: str, corpus: Corpus, human: Corpus, corpora_key: str, human_inputs,
+                    band_limited: bool, n_jobs: int) -> tuple[np.ndarray, dict[str, float]]:  # fmt: skip
     """One reading's predicted class of every human clip, and (number task) its band-limited synthetic accuracy per language.
 
     The network's forward passes are the whole cost of the study (a warm chapter 4 spent most of its
     time here), so the result is cached beside nothing else, under ``cache_dir("baselines", "human")``,
-    keyed by the weights file's content, both corpora, the run's test clips and this code. A run
+    keyed by the weights file's content, both corpora (``corpora_key``: their digests, computed once
+    per study), the run's test clips and this code. A run
     without a weights file on disk (a stand-in in the tests) is scored without the cache.
     """
     kind = BASELINES[run.spec.model].input_kind
@@ -156,7 +157,7 @@ def _reading_scores(run: RunResult, chosen: str, corpus: Corpus, human: Corpus, 
     path = None
     if weights is not None and Path(weights).is_file():
         blob = json.dumps([hashlib.sha256(Path(weights).read_bytes()).hexdigest(), chosen, kind, run.spec.task,
-                           human.digest, corpus.digest, hashlib.sha256(np.asarray(run.test_index).tobytes()).hexdigest(),
+                           corpora_key, hashlib.sha256(np.asarray(run.test_index).tobytes()).hexdigest(),
                            bool(band_limited), code_fingerprint(_reading_scores)])  # fmt: skip
         path = cache_dir("baselines", "human") / f"{hashlib.sha256(blob.encode()).hexdigest()[:20]}.npz"
         if path.is_file():
@@ -194,11 +195,13 @@ def human_study(corpus: Corpus, human: Corpus, results: Sequence[RunResult], *, 
             inputs[kind] = corpus_inputs(human.root, human.index, kind, n_jobs=n_jobs, progress=False)
         return inputs[kind]
 
+    corpora_key = f"{human.digest}-{corpus.digest}"  # hashes of both indexes, once for every reading
     number_rows, language_rows, predictions = [], [], {}
     ordered = sorted(results, key=lambda r: (r.spec.task, r.spec.model, r.spec.protocol, r.spec.fold.fold))
     for run, (protocol, chosen) in ((r, reading) for r in ordered for reading in readings(r)):
         spec = run.spec
-        predicted, limited = _reading_scores(run, chosen, corpus, human, human_inputs, band_limited, n_jobs)
+        predicted, limited = _reading_scores(run, chosen, corpus, human, corpora_key, human_inputs, band_limited,
+                                             n_jobs)  # fmt: skip
         base = {"model": spec.model, "title": BASELINES[spec.model].title, "protocol": protocol,
                 "fold": spec.fold.fold}  # fmt: skip
         if spec.task == "number":
