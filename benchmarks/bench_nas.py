@@ -10,11 +10,12 @@ task) one epoch of batch-32 training on ``--clips`` clips is timed on
 * ``old``: the whole model on waveforms, one optimiser step per graph call (the search's path
   until caaa891: the fixed DFT/mel front end is recomputed every epoch);
 * ``waveforms``: the same, with :data:`~spoken100.nas.train.STEPS_PER_EXECUTION` steps per graph
-  call (the search's path now; bit-identical weights, ``tests/test_nas_train.py``);
-* ``cached features``: the same model's layers after the front end, on features computed once (a
-  Keras submodel sharing the weights, so all three train the same network), with the same steps
-  per call. Its candidate-epochs per hour count the features' one-off computation spread over
-  ``--proxy-epochs`` epochs.
+  call (bit-identical weights, ``tests/test_nas_train.py``);
+* ``cached features``: the search's path now (``train_genome(cached_features=True)``): the same
+  model's body (:func:`spoken100.nas.features.split_frontend`, sharing the weights, so all three
+  train the same network) on front-end features computed once, with the same steps per call. Its
+  candidate-epochs per hour count the features' one-off computation spread over ``--proxy-epochs``
+  epochs (a search worker that meets the same front end again reuses them: not counted here).
 
 Each path's candidate-epochs per hour is reported with its ratio to ``old`` (issue 12's target:
 5x). Tracing (the first ``fit``) is timed apart, since it is paid once per candidate, not per epoch.
@@ -107,13 +108,12 @@ def main() -> None:
 
 def _training_speed(results: list, n_clips: int, proxy_epochs: int) -> list[dict]:
     """Candidate-epochs per hour of the three training paths, per published architecture (see the docstring)."""
-    import keras
     import numpy as np
     import tensorflow as tf
 
     from spoken100.data.tasks import N_SAMPLES, TASK_CLASSES
     from spoken100.nas import train
-    from spoken100.nas.build import FRONTEND
+    from spoken100.nas.features import frontend_features, split_frontend
     from spoken100.nas.search_config import published_candidates
 
     train.configure_tensorflow(1)  # one thread, as every candidate trains
@@ -130,10 +130,9 @@ def _training_speed(results: list, n_clips: int, proxy_epochs: int) -> list[dict
             model = train.fresh_model(genome, 0)  # every path starts from the same weights
             net, inputs, feature_seconds = model, x, 0.0
             if cached:
-                last = [layer for layer in model.layers if layer.name.startswith(FRONTEND)][-1]
-                frontend, net = keras.Model(model.input, last.output), keras.Model(last.output, model.output)
-                inputs = _timed(f"{name}: front-end features of {n_clips} clips", results, lambda fe=frontend: np.concatenate(
-                    [np.asarray(fe(x[i : i + 512])) for i in range(0, n_clips, 512)]))  # fmt: skip
+                frontend, net = split_frontend(model)
+                inputs = _timed(f"{name}: front-end features of {n_clips} clips", results,
+                                lambda fe=frontend: frontend_features(fe, x))  # fmt: skip
                 feature_seconds = results[-1]["seconds"]
             train._compile(net, steps)  # the search's optimiser, loss and accuracy metric
             data = tf.data.Dataset.from_tensor_slices((inputs, y)).batch(32)

@@ -24,6 +24,11 @@ Three choices keep the proxy honest and cheap:
   "accurate" architecture from 25 % (chance) to 83 % language accuracy after 3 epochs. It changes
   nothing without batch-norm layers, and the weights are untouched.
 
+**Cached front-end features** (``cached_features=True``). The front end is fixed, so the body
+of the model (every layer after it, sharing its weights) trains on the front end's output computed
+once per clip, not once per clip and epoch (:mod:`spoken100.nas.features`); the stored weights are
+the whole model's, front end included, ready for conversion.
+
 Determinism: ``keras.utils.set_random_seed(seed)`` and ``tf.config.experimental.enable_op_determinism()``
 before the model is built; the batch order of every epoch is a NumPy permutation seeded by
 ``(seed, epoch)``. The same genome, data and settings give the same weights and accuracies.
@@ -59,6 +64,7 @@ from spoken100.data.audio import peak_normalize
 from spoken100.data.codehash import code_fingerprint, package_versions
 from spoken100.data.paths import cache_dir
 from spoken100.nas import build  # module attribute: tests replace build_model
+from spoken100.nas import features as frontend_cache
 from spoken100.nas.genome import Genome, validate
 from spoken100.nas.tflite import capture_fd2
 
@@ -260,6 +266,20 @@ def load_weights(model: keras.Model, path: Path) -> None:
 
 
 # ---- training -----------------------------------------------------------------------------------
+def _trainable_part(model, genome: Genome, cached_features: bool, normalize: bool, data_key: str, prepare):
+    """``(network to fit, rows -> its inputs)``: the body on memoised front-end features, or the whole model."""
+    split = frontend_cache.split_frontend(model) if cached_features else None
+    if split is None:
+        return model, prepare
+    frontend, body = split
+
+    def inputs(rows: np.ndarray) -> np.ndarray:
+        key = frontend_cache.memo_key(genome.preprocessing, data_key, normalize, rows)
+        return frontend_cache.MEMO.get(key, lambda: frontend_cache.frontend_features(frontend, prepare(rows)))
+
+    return body, inputs
+
+
 #: The libraries whose release decides a training's weights (kernels, initialisers, optimiser), in every key.
 TRAINING_LIBRARIES = ("tensorflow-cpu", "tensorflow", "keras")
 
@@ -298,6 +318,7 @@ def train_genome(
     keep_model: bool = True,
     steps_per_execution: int = STEPS_PER_EXECUTION,
     cached_only: bool = False,
+    cached_features: bool = True,
 ) -> TrainedCandidate | None:
     """Train ``genome`` on the fit speakers, score it on the validation (and test) speakers; cached.
 
@@ -327,6 +348,9 @@ def train_genome(
     cached_only : return ``None`` instead of training (or scoring the test speakers) when the result
         is not cached: a caller can read every finished result cheaply, in its own process, and send
         only the rest to worker processes.
+    cached_features : train the model's body on its fixed front end's features, computed once
+        (:mod:`spoken100.nas.features`), instead of recomputing the front end on every batch. The
+        weights differ from the in-graph path only by float32 rounding, so the choice is part of the key.
 
     Returns
     -------
@@ -359,7 +383,7 @@ def train_genome(
         raise TrainingError(f"no clips for the fit ({len(fit_rows)}) or validation ({len(val_rows)}) speakers")
     settings = {"epochs": int(epochs), "batch_size": int(batch_size), "max_train_clips": max_train_clips,
                 "max_val_clips": max_val_clips, "seed": int(seed), "normalize": bool(normalize), "recalibrate_clips": int(recalibrate_clips),
-                "schedule": [list(s) for s in schedule]}  # fmt: skip
+                "schedule": [list(s) for s in schedule], "cached_features": bool(cached_features)}  # fmt: skip
     if data_key is None:
         data_key = fingerprint(np.asarray(X[fit_rows]), np.asarray(X[val_rows]), y[fit_rows], y[val_rows])
     key = train_key(genome, data_key, fit_speakers, val_speakers, settings)
@@ -389,30 +413,32 @@ def train_genome(
         cached = False
         configure_tensorflow(threads)
         model = fresh_model(genome, seed)
-        _compile(model, steps_per_execution)
         import tensorflow as tf  # deferred: TensorFlow takes seconds to import; only conversion/training needs it
 
-        x_fit, y_fit = prepare(fit_rows), y[fit_rows]
-        history: list[dict[str, float]] = []
         start = time.perf_counter()
+        net, inputs = _trainable_part(model, genome, cached_features, normalize, data_key, prepare)
+        _compile(net, steps_per_execution)
+        x_fit, y_fit = inputs(fit_rows), y[fit_rows]
+        history: list[dict[str, float]] = []
         for epoch in range(epochs):
             rate = learning_rate(epoch, schedule)
-            model.optimizer.learning_rate.assign(rate)
+            net.optimizer.learning_rate.assign(rate)
             order = np.random.default_rng([seed, epoch]).permutation(len(fit_rows))
             # A plain batched tf.data pipeline: Keras' own adapter for arrays adds a parallel map
             # whose graph rewrite prints a C++ error line per fit in TensorFlow 2.21.
             batches = tf.data.Dataset.from_tensor_slices((x_fit[order], y_fit[order])).batch(batch_size)
-            h = model.fit(batches, epochs=1, shuffle=False, verbose=0)
+            h = net.fit(batches, epochs=1, shuffle=False, verbose=0)
             history.append({"epoch": epoch, "learning_rate": rate, "loss": float(h.history["loss"][-1]),
-                            "accuracy": float(h.history["accuracy"][-1])})  # fmt: skip
+                            "accuracy": float(h.history["accuracy"][-1]),
+                            "steps": int(net.optimizer.iterations.numpy())})  # fmt: skip
         if recalibrate_clips:
             calib = np.random.default_rng([seed, epochs]).permutation(len(fit_rows))[:recalibrate_clips]
-            recalibrate_batch_norm(model, x_fit[np.sort(calib)])
+            recalibrate_batch_norm(net, x_fit[np.sort(calib)])
         seconds = time.perf_counter() - start
         summary = {
             "genome_id": genome.genome_id(),
             "genome": genome.to_dict(),
-            "val_accuracy": _accuracy(model, prepare(val_rows), y[val_rows]),
+            "val_accuracy": _accuracy(net, inputs(val_rows), y[val_rows]),
             "history": history,
             "seconds": round(seconds, 3),
             "n_fit": int(len(fit_rows)),
