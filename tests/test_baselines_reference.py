@@ -43,6 +43,11 @@ def test_plateau_and_verdict():
     assert below.startswith("22.0 points below plateau after 2 epochs") and "within 3 points at epoch 3" in below
     rising = reference.plateau({"val_accuracy": [0.1, 0.2, 0.3]})
     assert rising["still_rising"] and "still rising" in reference.verdict(0.3, rising, default_epochs=3)
+    # a run at chance is flagged, whatever its gap; one clearly above chance is not
+    diverged = reference.verdict(0.25, level, default_epochs=2, chance=0.25)
+    assert diverged.startswith("at chance (25.0 %, chance 25 %)") and "37.0 points below plateau" in diverged
+    assert not reference.verdict(0.40, level, default_epochs=2, chance=0.25).startswith("at chance")
+    assert reference.verdict(0.615, level, default_epochs=2, chance=0.61) == "within 0.5 points of plateau"
 
 
 def test_records_round_trip_and_meet_the_builds_runs(tmp_path):
@@ -61,7 +66,7 @@ def test_records_round_trip_and_meet_the_builds_runs(tmp_path):
     level = reference.plateau(long.history)
     assert row["plateau"] == level["plateau"]
     assert row["gap_points"] == pytest.approx(100 * (level["plateau"] - short.history.val_accuracy.max()))
-    assert row["verdict"] == reference.verdict(short.history.val_accuracy.max(), level, 1)
+    assert row["verdict"] == reference.verdict(short.history.val_accuracy.max(), level, 1, chance=0.25)
     assert row["stale"] is False
 
     assert reference.verdict_of(table, "cnn_2d", "language") == row["verdict"]

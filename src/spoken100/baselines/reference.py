@@ -144,15 +144,34 @@ def plateau(history: pd.DataFrame | dict, tolerance: float = TOLERANCE) -> dict:
             "epochs_run": len(val), "still_rising": best == len(val) - 1 and len(val) > 1}  # fmt: skip
 
 
-def verdict(default_val: float, level: dict, default_epochs: int, tolerance: float = TOLERANCE) -> str:
-    """One line: is a default run of ``default_epochs`` at its plateau, and if not, what it would need."""
+#: A default run whose best validation accuracy is within this of chance did not learn (e.g. it diverged).
+AT_CHANCE_MARGIN = 0.01
+
+
+def at_chance(accuracy: float, chance: float, margin: float = AT_CHANCE_MARGIN) -> bool:
+    """True when ``accuracy`` is no more than ``margin`` above ``chance`` (both fractions)."""
+    return bool(accuracy <= chance + margin)
+
+
+def verdict(
+    default_val: float, level: dict, default_epochs: int, tolerance: float = TOLERANCE, chance: float | None = None
+) -> str:
+    """One line: is a default run of ``default_epochs`` at its plateau, and if not, what it would need.
+
+    With ``chance``, a run within :data:`AT_CHANCE_MARGIN` of it is called "at chance" first: its
+    accuracy is not a result (a diverged or untrained run), whatever the gap to the plateau.
+    """
     gap = 100 * (level["plateau"] - default_val)
     rising = (
         f"; the long run was still rising at its last epoch ({level['epochs_run']})" if level["still_rising"] else ""
     )
     if gap <= 100 * tolerance:
         return f"within {max(gap, 0.0):.1f} points of plateau{rising}"
-    return (f"{gap:.1f} points below plateau after {default_epochs} epochs; the long run came within "
+    flag = ""
+    if chance is not None and at_chance(default_val, chance):
+        flag = (f"at chance ({100 * default_val:.1f} %, chance {100 * chance:.0f} %): the default run did not learn, "
+                "its accuracy is not a result; ")  # fmt: skip
+    return (f"{flag}{gap:.1f} points below plateau after {default_epochs} epochs; the long run came within "
             f"{100 * tolerance:.0f} points at epoch {level['epochs_needed']}{rising}")  # fmt: skip
 
 
@@ -187,7 +206,7 @@ def convergence_table(
             continue
         level = plateau(record["history"], tolerance)
         rows.append({**row, "plateau": level["plateau"], "gap_points": 100 * (level["plateau"] - default_val),
-                     "verdict": verdict(default_val, level, spec.epochs, tolerance),
+                     "verdict": verdict(default_val, level, spec.epochs, tolerance, chance=row["chance"]),
                      "epochs_needed": level["epochs_needed"], "long_run_epochs": level["epochs_run"],
                      "stale": is_stale(record)})  # fmt: skip
     return pd.DataFrame(rows)
