@@ -67,12 +67,23 @@ def test_records_round_trip_and_meet_the_builds_runs(tmp_path):
     assert row["plateau"] == level["plateau"]
     assert row["gap_points"] == pytest.approx(100 * (level["plateau"] - short.history.val_accuracy.max()))
     assert row["verdict"] == reference.verdict(short.history.val_accuracy.max(), level, 1, chance=0.25)
-    assert row["stale"] is False
+    assert row["stale"] is False and row["like_for_like"] is True
 
     assert reference.verdict_of(table, "cnn_2d", "language") == row["verdict"]
     assert reference.verdict_of(table, "rnn", "language") == "no long run yet"
     records[0]["training_code"] = "older"
     assert reference.convergence_table([short], records).stale.iloc[0]
+    # a long run at another peak rate (as another processor's range test may choose) is not like for like
+    other = [{**records[0], "learning_rate": 5e-4}]
+    (row,) = reference.convergence_table([short], other).to_dict("records")
+    assert row["like_for_like"] is False
+    assert row["verdict"].startswith("not like for like (long run vs this build: peak rate 0.0005 vs 0.001)")
+    assert row["verdict"].endswith(reference.verdict(short.history.val_accuracy.max(), level, 1, chance=0.25))
+    # nor is a long run of another width (the default profile narrows the BiLSTM) or schedule
+    wider = reference.recipe_differences({**records[0], "model_options": {"width": 1.0}, "schedule": "paper"},
+                                         short.spec)  # fmt: skip
+    assert wider == ["schedule paper vs onecycle", "model options {'width': 1.0} vs {}"]
+    assert reference.recipe_differences(records[0], short.spec) == []
     records[0]["val_speakers"] = ["c", "d"]  # other validation speakers: not comparable
     assert reference.convergence_table([short], records).verdict.iloc[0] == "no long run yet"
 

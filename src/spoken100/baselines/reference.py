@@ -31,7 +31,7 @@ import pandas as pd
 
 from spoken100.baselines.models import BASELINES
 from spoken100.baselines.stats import wilson_interval
-from spoken100.baselines.train import RunResult, train_run
+from spoken100.baselines.train import RunResult, RunSpec, train_run
 from spoken100.data import atomic
 from spoken100.data.codehash import code_fingerprint
 from spoken100.data.tasks import TASK_CLASSES
@@ -180,14 +180,44 @@ def is_stale(record: dict) -> bool:
     return record.get("training_code") != training_code()
 
 
+def recipe_differences(record: dict, spec: RunSpec) -> list[str]:
+    """How the long run's recipe differs from ``spec``'s, beyond its number of epochs (empty: like for like).
+
+    The plateau of a long run says something about a default run only when both trained the same
+    network with the same schedule and peak rate. The peak rate comes from a range test whose
+    choice moves with the float kernels (another processor can choose another rate on the same
+    clips), and the default profile narrows the BiLSTM that the reference profile trains at full size,
+    so neither can be assumed equal.
+    """
+    differences = []
+    if record.get("schedule", "paper") != spec.schedule:
+        differences.append(f"schedule {record.get('schedule')} vs {spec.schedule}")
+    long_rate, rate = record.get("learning_rate"), spec.learning_rate
+    if (long_rate is None) != (rate is None) or (
+        rate is not None and not math.isclose(float(long_rate), float(rate), rel_tol=1e-6)
+    ):
+        differences.append(f"peak rate {_rate(long_rate)} vs {_rate(rate)}")
+    if dict(record.get("model_options") or {}) != dict(spec.model_options):
+        differences.append(f"model options {dict(record.get('model_options') or {})} vs {dict(spec.model_options)}")
+    if int(record.get("spec", {}).get("batch_size", spec.batch_size)) != spec.batch_size:
+        differences.append(f"batch size {record['spec']['batch_size']} vs {spec.batch_size}")
+    return differences
+
+
+def _rate(value: float | None) -> str:
+    return "none" if value is None else f"{float(value):.2g}"
+
+
 def convergence_table(
     results: Sequence[RunResult], records: Sequence[dict], tolerance: float = TOLERANCE
 ) -> pd.DataFrame:
     """This build's honest runs beside the long runs of the same model, task and fold.
 
     Columns: the default run's epochs and best validation accuracy, the plateau, the gap in points,
-    the verdict, the epochs the long run needed, and whether the record is stale. A run without a
-    matching record (same model, task, fold and validation speakers) gets ``"no long run yet"``.
+    the verdict, the epochs the long run needed, whether the long run used this run's recipe
+    (``like_for_like``, see :func:`recipe_differences`; if not, the verdict starts by saying how they
+    differ) and whether the record is stale. A run without a matching record (same model, task, fold
+    and validation speakers) gets ``"no long run yet"``.
     """
     by_key = {(r["model"], r["task"], r["fold"], tuple(r["val_speakers"])): r for r in records}
     rows = []
@@ -202,13 +232,17 @@ def convergence_table(
         record = by_key.get((spec.model, spec.task, spec.fold.fold, tuple(spec.val_speakers)))
         if record is None:
             rows.append({**row, "plateau": math.nan, "gap_points": math.nan, "verdict": "no long run yet",
-                         "epochs_needed": math.nan, "long_run_epochs": math.nan, "stale": False})  # fmt: skip
+                         "epochs_needed": math.nan, "long_run_epochs": math.nan, "like_for_like": False,
+                         "stale": False})  # fmt: skip
             continue
         level = plateau(record["history"], tolerance)
+        differences = recipe_differences(record, spec)
+        said = verdict(default_val, level, spec.epochs, tolerance, chance=row["chance"])
+        if differences:
+            said = f"not like for like (long run vs this build: {'; '.join(differences)}): {said}"
         rows.append({**row, "plateau": level["plateau"], "gap_points": 100 * (level["plateau"] - default_val),
-                     "verdict": verdict(default_val, level, spec.epochs, tolerance, chance=row["chance"]),
-                     "epochs_needed": level["epochs_needed"], "long_run_epochs": level["epochs_run"],
-                     "stale": is_stale(record)})  # fmt: skip
+                     "verdict": said, "epochs_needed": level["epochs_needed"], "long_run_epochs": level["epochs_run"],
+                     "like_for_like": not differences, "stale": is_stale(record)})  # fmt: skip
     return pd.DataFrame(rows)
 
 
