@@ -125,3 +125,17 @@ def test_plan_and_run_all():
     assert table.accuracy.between(0, 1).all()
     with pytest.raises(TrainingError, match="unknown model"):
         plan_runs(["nope"], ["language"], [FOLD], ["paper"], epochs=1, genders=GENDERS, corpus_digest="x")
+
+
+def test_train_seed_replicates_the_runs_on_the_same_speakers():
+    def plan(**seeds):
+        return plan_runs(["cnn_2d"], ["language"], [FOLD], ["honest"], epochs=1, genders=GENDERS,
+                         corpus_digest="synthetic", n_val_speakers=2, **seeds)[0]  # fmt: skip
+
+    built, replicate = plan(seed=0), plan(seed=0, train_seed=5)
+    assert replicate.val_speakers == built.val_speakers and replicate.seed == 5 and built.seed == 0
+    assert replicate.key() != built.key()
+    # without train_seed, the seed moves the validation speakers along with the training's seed
+    moved = [plan(seed=s) for s in range(1, 6)]
+    assert all(m.seed == s for m, s in zip(moved, range(1, 6), strict=True))
+    assert any(m.val_speakers != built.val_speakers for m in moved)

@@ -45,6 +45,7 @@ def plan_runs(
     speakers_present: Sequence[str] | None = None,
     schedule: str = "paper",
     learning_rates: dict[tuple[str, str, int], float] | None = None,
+    train_seed: int | None = None,
 ) -> list[RunSpec]:
     """All (model, task, fold, protocol) runs, checked before any training starts.
 
@@ -53,6 +54,9 @@ def plan_runs(
     model_options: per model, options of its class (e.g. ``{"rnn": {"hidden": 64}}``).
     speakers_present: the corpus's speakers; a fold naming anyone else is refused here.
     schedule, learning_rates: :attr:`RunSpec.schedule` and the one-cycle peak per ``(model, task, fold)``.
+    seed: chooses the validation speakers and, unless ``train_seed`` is given, seeds the training.
+    train_seed: the training's own seed (initial weights, batch order, dropout), for replicates of
+        the same runs on the same speakers (``None``: ``seed``).
     """
     unknown = sorted(set(models) - set(BASELINES))
     if unknown:
@@ -69,7 +73,8 @@ def plan_runs(
                     spec = RunSpec(
                         model=model, task=task, protocol=protocol, fold=fold, epochs=epochs,
                         data_key=data_key(corpus_digest, BASELINES[model].input_kind, task),
-                        val_speakers=val, batch_size=batch_size, max_batches=max_batches, seed=seed,
+                        val_speakers=val, batch_size=batch_size, max_batches=max_batches,
+                        seed=seed if train_seed is None else train_seed,
                         model_options=options, schedule=schedule,
                         learning_rate=(learning_rates or {}).get((model, task, fold.fold)),
                     )  # fmt: skip
@@ -231,6 +236,7 @@ def cross_validate(
     learning_rate: float | dict[str, float] | str | None = None,
     range_test_task: str | None = "language",
     range_test_steps: int = RangeTestSettings.steps,
+    train_seed: int | None = None,
 ) -> tuple[pd.DataFrame, list[RunResult], dict]:
     """Train and evaluate the baselines on ``corpus`` as a profile asks; return the results table.
 
@@ -251,6 +257,9 @@ def cross_validate(
         100-class number task's loss barely leaves its starting value for most models (measured on
         the stand-in, fold 1), so its curve has no valley to read.
     range_test_steps: batches per range test (:class:`~spoken100.baselines.lrfinder.RangeTestSettings`).
+    seed, train_seed: ``seed`` chooses the validation speakers and seeds the range tests; the runs
+        are seeded by ``train_seed`` when given (replicates on the same speakers at the same rates),
+        else by ``seed`` (:func:`plan_runs`).
     n_jobs, device, threads, scheduler: where the runs train (:func:`run_all`); the range tests
         run here, before any run.
     """
@@ -296,7 +305,7 @@ def cross_validate(
             corpus_digest=corpus.digest,
             n_val_speakers=n_val_speakers, max_batches=(max_batches or {}).get(model), seed=seed,
             model_options=model_options, speakers_present=sorted(set(speakers)), schedule=schedule,
-            learning_rates=rates,
+            learning_rates=rates, train_seed=train_seed,
         )  # fmt: skip
     results = run_all(specs, inputs, labels, speakers, n_jobs=n_jobs, device=device, threads=threads,
                       scheduler=scheduler, progress=progress)  # fmt: skip
