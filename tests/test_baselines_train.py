@@ -139,3 +139,36 @@ def test_train_seed_replicates_the_runs_on_the_same_speakers():
     moved = [plan(seed=s) for s in range(1, 6)]
     assert all(m.seed == s for m, s in zip(moved, range(1, 6), strict=True))
     assert any(m.val_speakers != built.val_speakers for m in moved)
+
+
+def test_seed_replicates_retrain_the_builds_runs_with_other_seeds_only():
+    from spoken100.baselines.experiment import seed_replicates
+    from spoken100.baselines.stats import seed_spread
+
+    X, y, speakers = _data()
+    specs = plan_runs(["cnn_2d"], ["language"], [FOLD], ["honest"], epochs=2, genders=GENDERS,
+                      corpus_digest="synthetic", n_val_speakers=2, batch_size=8, max_batches=3,
+                      schedule="onecycle", learning_rates={("cnn_2d", "language", 1): 3e-3})  # fmt: skip
+    context = {"inputs": {"logmel": X}, "labels": {"language": y}, "speakers": speakers, "folds": [FOLD]}
+    built = run_all(specs, context["inputs"], context["labels"], speakers, progress=False)
+    replicates = seed_replicates(built, ["cnn_2d"], [1, 2], context, progress=False)
+    assert [r.spec.seed for r in replicates] == [1, 2]
+    for r in replicates:  # only the seed differs: speakers, rate and epochs are the build's
+        assert r.spec.val_speakers == built[0].spec.val_speakers and r.spec.learning_rate == 3e-3
+        assert r.spec.epochs == 2 and r.folder != built[0].folder
+    assert not np.allclose(replicates[0].history.train_loss, built[0].history.train_loss)  # the seed matters
+
+    spread = seed_spread(built, replicates)
+    (row,) = spread.to_dict("records")
+    accuracies = [r.test_accuracy["best_val"] for r in (built[0], *replicates)]
+    assert row["seeds"] == [0, 1, 2] and row["accuracies"] == accuracies
+    assert row["spread_points"] == pytest.approx(100 * (max(accuracies) - min(accuracies)))
+    assert 0 < row["clip_interval_points"] < 100 and row["ci_low"] <= row["mean"] <= row["ci_high"]
+
+    assert seed_replicates(built, ["cnn_2d"], [], context) == []
+    with pytest.raises(TrainingError, match=r"replicate seed\(s\) \[0\] equal the build's seed"):
+        seed_replicates(built, ["cnn_2d"], [0, 3], context)
+    with pytest.raises(TrainingError, match="no honest run of rnn on fold 1"):
+        seed_replicates(built, ["rnn"], [1], context)
+    with pytest.raises(ValueError, match="no run of the build"):
+        seed_spread([], replicates)

@@ -11,6 +11,7 @@ interrupted one trains only what is missing.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 
@@ -167,6 +168,42 @@ def run_all(
         for spec in specs
     )  # fmt: skip
     return list(tqdm(jobs, total=len(specs), desc="training runs", unit="run", disable=not progress))
+
+
+def seed_replicates(
+    results: Sequence[RunResult],
+    models: Sequence[str],
+    seeds: Sequence[int],
+    context: dict,
+    *,
+    n_jobs: int = 1,
+    device: str | None = None,
+    threads: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+) -> list[RunResult]:
+    """The honest runs of ``models`` on the build's first fold, retrained once per seed in ``seeds``.
+
+    Everything but the training's seed (initial weights, batch order, dropout) stays as built: the
+    speakers, the peak rate, the epochs. So the spread of the replicates is the training's own noise,
+    which the intervals over test clips and folds do not cover. Returns the new runs only (cached
+    and resumable like any run). context: :func:`cross_validate`'s (inputs, labels, speakers, folds).
+    A seed equal to the build's is refused: it would return the build's own run as a replicate.
+    """
+    if not seeds or not models:
+        return []
+    first = context["folds"][0].fold
+    built = [r.spec for r in results if r.spec.model in set(models) and r.spec.protocol == "honest"
+             and r.spec.fold.fold == first]  # fmt: skip
+    missing = sorted(set(models) - {spec.model for spec in built})
+    if missing:
+        raise TrainingError(f"no honest run of {', '.join(missing)} on fold {first} to replicate")
+    reused = sorted({spec.seed for spec in built} & set(seeds))
+    if reused:
+        raise TrainingError(f"replicate seed(s) {reused} equal the build's seed: choose other seeds")
+    specs = [dataclasses.replace(spec, seed=int(seed)) for spec in built for seed in seeds]
+    return run_all(specs, context["inputs"], context["labels"], context["speakers"], n_jobs=n_jobs, device=device,
+                   threads=threads, scheduler=scheduler, progress=progress)  # fmt: skip
 
 
 def _best_validation(run: RunResult) -> float:

@@ -186,6 +186,41 @@ def wilson_interval(successes: int, n: int, confidence: float = CONFIDENCE) -> t
     return float(centre - half), float(centre + half)
 
 
+def seed_spread(results: Sequence, replicates: Sequence, confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """Per model and task: how far the test accuracy moves between seeds, beside the clip interval's width.
+
+    results: the build's runs; replicates: the same runs retrained with other seeds
+    (:func:`spoken100.baselines.experiment.seed_replicates`). Each replicated run is matched with the
+    build's run of the same model, task, fold and protocol, and every seed's test accuracy at its
+    validation-chosen epoch is listed (``accuracies``, in the order of ``seeds``). ``spread_points``
+    is max - min in percentage points; ``clip_interval_points`` the width of the build's run's Wilson
+    interval over its test clips; ``mean``, ``ci_low``, ``ci_high`` a t interval over the seeds
+    (:func:`mean_sd_ci`). A spread wider than the clip interval means a single run's interval
+    understates how far a rerun with another seed could land.
+    """
+    built = {(r.spec.model, r.spec.task, r.spec.fold.fold, r.spec.protocol): r for r in results}
+    groups: dict[tuple, list] = {}
+    for replicate in replicates:
+        key = (replicate.spec.model, replicate.spec.task, replicate.spec.fold.fold, replicate.spec.protocol)
+        if key not in built:
+            raise ValueError(f"replicate {key} has no run of the build to compare with")
+        groups.setdefault(key, [built[key]]).append(replicate)
+    rows = []
+    for (model, task, fold, protocol), runs in groups.items():
+        accuracies = [float(r.reported_accuracy) for r in runs]
+        n = len(runs[0].test_index)
+        low, high = wilson_interval(int(round(accuracies[0] * n)), n, confidence)
+        summary = mean_sd_ci(accuracies, confidence)
+        rows.append({"model": model, "task": task, "fold": fold, "protocol": protocol,
+                     "seeds": [int(r.spec.seed) for r in runs], "accuracies": accuracies,
+                     "min": min(accuracies), "max": max(accuracies),
+                     "spread_points": 100 * (max(accuracies) - min(accuracies)),
+                     "clip_interval_points": 100 * (high - low), "mean": summary["mean"],
+                     "ci_low": summary["ci_low"], "ci_high": summary["ci_high"]})  # fmt: skip
+    return pd.DataFrame(rows, columns=["model", "task", "fold", "protocol", "seeds", "accuracies", "min", "max",
+                                       "spread_points", "clip_interval_points", "mean", "ci_low", "ci_high"])  # fmt: skip
+
+
 def accuracy_by(table: pd.DataFrame, column: str | Sequence[str], confidence: float = CONFIDENCE) -> pd.DataFrame:
     """Accuracy per group of a prediction table (per language, per decade of the number, per gender, ...).
 

@@ -156,6 +156,18 @@ def _control_rows() -> list[Comparison]:
     ]  # fmt: skip
 
 
+def _training_noise_rows() -> list[Comparison]:
+    """Chapter 4's seed replicates: how far one model's accuracy moves when only the training's seed changes."""
+    return [
+        Comparison("Training noise", "04_baselines", f"{task} task: spread of one model's test accuracy over seeds",
+                   "not studied", "the paper reports one training per fold", ("04_baselines", f"replicate_spread_{task}"),
+                   "{:.1f}", " points",
+                   "the first of chapter 4's replicate_models retrained with other seeds, same speakers and rate; "
+                   "set it beside the clip intervals before reading a difference between models")
+        for task in ("language", "number")
+    ]  # fmt: skip
+
+
 #: Every published figure of the paper with the value of this build that answers it.
 COMPARISONS: tuple[Comparison, ...] = (
     Comparison("Dataset", "01_generation_audit", "clips (numbers × languages × speakers)",
@@ -210,6 +222,7 @@ COMPARISONS: tuple[Comparison, ...] = (
                "not studied", "-", ("04_baselines", "human_best_synthetic_french"), "{:.1f}", " % (chance 1 %)",
                "the French clips of its own test speakers: the gap to the row above is the voice and the recording"),
     *_control_rows(),
+    *_training_noise_rows(),
     *_reference_rows(),
     Comparison("EvoNAS", "05_evonas", "fittest number model, accuracy", *_paper("evonas_number_fittest"),
                ("05_evonas", "ours_fittest_number"), "{:.1f}", " % (validation, proxy training)",
