@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from types import SimpleNamespace
 
@@ -79,11 +80,18 @@ def test_records_round_trip_and_meet_the_builds_runs(tmp_path):
     assert row["like_for_like"] is False
     assert row["verdict"].startswith("not like for like (long run vs this build: peak rate 0.0005 vs 0.001)")
     assert row["verdict"].endswith(reference.verdict(short.history.val_accuracy.max(), level, 1, chance=0.25))
-    # nor is a long run of another width (the default profile narrows the BiLSTM) or schedule
-    wider = reference.recipe_differences({**records[0], "model_options": {"width": 1.0}, "schedule": "paper"},
-                                         short.spec)  # fmt: skip
-    assert wider == ["schedule paper vs onecycle", "model options {'width': 1.0} vs {}"]
+    # nor is a long run of another schedule, batch size or batch cap
+    other = {**records[0], "schedule": "paper", "spec": {**records[0]["spec"], "batch_size": 32, "max_batches": 5}}
+    assert reference.recipe_differences(other, short.spec) == [
+        "schedule paper vs onecycle", "batch size 32 vs 8", "batches per epoch (cap) 5 vs None"]  # fmt: skip
     assert reference.recipe_differences(records[0], short.spec) == []
+    # a narrowed BiLSTM (the default profile's) is another network; its default width written out is not
+    bilstm = dataclasses.replace(short.spec, model="rnn", model_options=(("width", 0.25),))
+    full = {**records[0], "model": "rnn", "model_options": {}}
+    assert reference.recipe_differences(full, bilstm) == ["model options {} vs {'width': 0.25}"]
+    assert reference.recipe_differences(full, dataclasses.replace(bilstm, model_options=(("width", 1.0),))) == []
+    # a run without a long run is neither like nor unlike one
+    assert reference.convergence_table([short], []).like_for_like.iloc[0] is None
     records[0]["val_speakers"] = ["c", "d"]  # other validation speakers: not comparable
     assert reference.convergence_table([short], records).verdict.iloc[0] == "no long run yet"
 

@@ -91,3 +91,17 @@ def test_deviations_are_computed_from_the_settings():
     paper_like = report.deviations(models=["cnn_2d"], protocols=["paper", "honest"], folds_run=8, n_folds_total=8,
                                    epochs=75, max_batches={}, model_options={}, corpus=_Corpus())  # fmt: skip
     assert "folds" not in paper_like and "epochs" not in paper_like
+
+
+def test_training_noise_sentence_reads_the_spread_table():
+    spread = pd.DataFrame([
+        {"model": "cnn_2d", "task": "language", "seeds": [0, 1, 2], "min": 0.941, "max": 0.963,
+         "spread_points": 2.2, "clip_interval_points": 2.3},
+        {"model": "cnn_2d", "task": "number", "seeds": [0, 1, 2], "min": 0.357, "max": 0.732,
+         "spread_points": 37.5, "clip_interval_points": 4.7},
+    ])  # fmt: skip
+    sentence = report.training_noise_sentence(spread)
+    assert sentence.startswith("Retrained with other seeds on the same speakers at the same rate (3 seeds in all), "
+                               "the CNN-2D scored 94.1-96.3 % on the language task (2.2 points")  # fmt: skip
+    assert "; 35.7-73.2 % on the number task (37.5 points, against a 4.7-point interval" in sentence
+    assert "nan" not in report.training_noise_sentence(spread.iloc[0:0]).lower()

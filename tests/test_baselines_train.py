@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -172,3 +174,20 @@ def test_seed_replicates_retrain_the_builds_runs_with_other_seeds_only():
         seed_replicates(built, ["rnn"], [1], context)
     with pytest.raises(ValueError, match="no run of the build"):
         seed_spread([], replicates)
+
+
+def test_seed_replicates_take_only_the_honest_runs_of_the_first_fold(monkeypatch):
+    from spoken100.baselines import experiment
+
+    second = Fold(2, ("a", "b", "e", "f"), ("c", "d"))
+    specs = plan_runs(["cnn_2d", "transformer"], ["language"], [FOLD, second], ["paper", "honest"], epochs=1,
+                      genders=GENDERS, corpus_digest="synthetic", n_val_speakers=2)  # fmt: skip
+    built = [SimpleNamespace(spec=spec) for spec in specs]
+    asked = []
+    monkeypatch.setattr(experiment, "run_all", lambda todo, *a, **k: asked.extend(todo) or list(todo))
+    context = {"inputs": {}, "labels": {}, "speakers": np.array(SPEAKERS), "folds": [FOLD, second]}
+    experiment.seed_replicates(built, ["cnn_2d"], [4, 5], context)
+    assert [(s.model, s.fold.fold, s.protocol, s.seed) for s in asked] == [("cnn_2d", 1, "honest", 4),
+                                                                           ("cnn_2d", 1, "honest", 5)]  # fmt: skip
+    with pytest.raises(TrainingError, match="repeat a seed"):
+        experiment.seed_replicates(built, ["cnn_2d"], [4, 4], context)

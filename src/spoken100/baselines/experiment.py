@@ -201,6 +201,8 @@ def seed_replicates(
     reused = sorted({spec.seed for spec in built} & set(seeds))
     if reused:
         raise TrainingError(f"replicate seed(s) {reused} equal the build's seed: choose other seeds")
+    if len(set(seeds)) != len(seeds):
+        raise TrainingError(f"replicate seeds {list(seeds)} repeat a seed: each would train the same run twice")
     specs = [dataclasses.replace(spec, seed=int(seed)) for spec in built for seed in seeds]
     return run_all(specs, context["inputs"], context["labels"], context["speakers"], n_jobs=n_jobs, device=device,
                    threads=threads, scheduler=scheduler, progress=progress)  # fmt: skip

@@ -17,6 +17,7 @@ accuracy (same fold, same validation speakers) with it.
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import os
@@ -187,21 +188,33 @@ def recipe_differences(record: dict, spec: RunSpec) -> list[str]:
     network with the same schedule and peak rate. The peak rate comes from a range test whose
     choice moves with the float kernels (another processor can choose another rate on the same
     clips), and the default profile narrows the BiLSTM that the reference profile trains at full size,
-    so neither can be assumed equal.
+    so neither can be assumed equal. Model options are compared with the model's defaults filled
+    in (``{}`` and ``{"width": 1.0}`` build the same BiLSTM).
     """
+    long_spec = record.get("spec") or {}
     differences = []
-    if record.get("schedule", "paper") != spec.schedule:
-        differences.append(f"schedule {record.get('schedule')} vs {spec.schedule}")
+    long_schedule = record.get("schedule", long_spec.get("schedule", "paper"))
+    if long_schedule != spec.schedule:
+        differences.append(f"schedule {long_schedule} vs {spec.schedule}")
     long_rate, rate = record.get("learning_rate"), spec.learning_rate
     if (long_rate is None) != (rate is None) or (
         rate is not None and not math.isclose(float(long_rate), float(rate), rel_tol=1e-6)
     ):
         differences.append(f"peak rate {_rate(long_rate)} vs {_rate(rate)}")
-    if dict(record.get("model_options") or {}) != dict(spec.model_options):
+    long_options = _with_defaults(spec.model, record.get("model_options") or {})
+    if long_options != _with_defaults(spec.model, dict(spec.model_options)):
         differences.append(f"model options {dict(record.get('model_options') or {})} vs {dict(spec.model_options)}")
-    if int(record.get("spec", {}).get("batch_size", spec.batch_size)) != spec.batch_size:
-        differences.append(f"batch size {record['spec']['batch_size']} vs {spec.batch_size}")
+    for field, label in (("batch_size", "batch size"), ("max_batches", "batches per epoch (cap)")):
+        if field in long_spec and long_spec[field] != getattr(spec, field):
+            differences.append(f"{label} {long_spec[field]} vs {getattr(spec, field)}")
     return differences
+
+
+def _with_defaults(model: str, options: dict) -> dict:
+    """``options`` of ``model``'s class with every keyword default it leaves out filled in."""
+    parameters = inspect.signature(BASELINES[model].model).parameters.values()
+    defaults = {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
+    return {**defaults, **options}
 
 
 def _rate(value: float | None) -> str:
@@ -216,7 +229,7 @@ def convergence_table(
     Columns: the default run's epochs and best validation accuracy, the plateau, the gap in points,
     the verdict, the epochs the long run needed, whether the long run used this run's recipe
     (``like_for_like``, see :func:`recipe_differences`; if not, the verdict starts by saying how they
-    differ) and whether the record is stale. A run without a matching record (same model, task, fold
+    differ; ``None`` without a record) and whether the record is stale. A run without a matching record (same model, task, fold
     and validation speakers) gets ``"no long run yet"``.
     """
     by_key = {(r["model"], r["task"], r["fold"], tuple(r["val_speakers"])): r for r in records}
@@ -232,7 +245,7 @@ def convergence_table(
         record = by_key.get((spec.model, spec.task, spec.fold.fold, tuple(spec.val_speakers)))
         if record is None:
             rows.append({**row, "plateau": math.nan, "gap_points": math.nan, "verdict": "no long run yet",
-                         "epochs_needed": math.nan, "long_run_epochs": math.nan, "like_for_like": False,
+                         "epochs_needed": math.nan, "long_run_epochs": math.nan, "like_for_like": None,
                          "stale": False})  # fmt: skip
             continue
         level = plateau(record["history"], tolerance)

@@ -174,6 +174,25 @@ def paper_comparison(summary_table: pd.DataFrame, corpus_label: str, n_folds_tot
 # ---- figures ----------------------------------------------------------------------------------
 
 
+def training_noise_sentence(spread: pd.DataFrame) -> str:
+    """The findings' sentence on the seed replicates: how far the first replicated model moved per task.
+
+    spread: :func:`spoken100.baselines.stats.seed_spread`'s table. Without replicates, a sentence that
+    says none were trained (so the findings never print a model called "nan").
+    """
+    if spread.empty:
+        return ("No model was retrained with other seeds in this build (`replicate_models` or `replicate_seeds` is "
+                "empty), so the training's own noise is not measured here.")  # fmt: skip
+    model = spread.model.iloc[0]
+    rows = spread[spread.model == model]
+    parts = [f"{100 * row.min:.1f}-{100 * row.max:.1f} % on the {row.task} task ({row.spread_points:.1f} points, "
+             f"against a {row.clip_interval_points:.1f}-point interval over its test clips)"
+             for row in rows.itertuples()]  # fmt: skip
+    return (f"Retrained with other seeds on the same speakers at the same rate ({len(rows.seeds.iloc[0])} seeds in "
+            f"all), the {BASELINES[model].title} scored {'; '.join(parts)}. Differences between models smaller than "
+            "that are not evidence that one is better.")  # fmt: skip
+
+
 def fold_accuracies(long: pd.DataFrame) -> plt.Figure:
     """Accuracy of every fold per model, one panel per task, coloured by setting; chance as a line."""
     tasks = [t for t in ("language", "number") if t in set(long.task)]

@@ -162,8 +162,9 @@ def _training_noise_rows() -> list[Comparison]:
         Comparison("Training noise", "04_baselines", f"{task} task: spread of one model's test accuracy over seeds",
                    "not studied", "the paper reports one training per fold", ("04_baselines", f"replicate_spread_{task}"),
                    "{:.1f}", " points",
-                   "the first of chapter 4's replicate_models retrained with other seeds, same speakers and rate; "
-                   "set it beside the clip intervals before reading a difference between models")
+                   "the first of chapter 4's replicate_models (the CNN-2D in the shipped profiles) retrained with "
+                   "other seeds, same speakers and rate; set it beside the clip intervals before reading a "
+                   "difference between models")
         for task in ("language", "number")
     ]  # fmt: skip
 
