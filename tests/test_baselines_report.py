@@ -1,5 +1,6 @@
 """Chapter 4's tables: the three readings of a fold, the optimism of test-fold selection, deviations."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -105,3 +106,10 @@ def test_training_noise_sentence_reads_the_spread_table():
                                "the CNN-2D scored 94.1-96.3 % on the language task (2.2 points")  # fmt: skip
     assert "; 35.7-73.2 % on the number task (37.5 points, against a 4.7-point interval" in sentence
     assert "nan" not in report.training_noise_sentence(spread.iloc[0:0]).lower()
+    other = pd.DataFrame([{"model": "rnn", "task": "number", "spread_points": 9.0}])
+    assert report.replicate_spreads(pd.concat([spread, other]), ["language", "number"]) == {
+        "language": 2.2,
+        "number": 37.5,
+    }
+    empty = report.replicate_spreads(spread.iloc[0:0], ["number"])
+    assert list(empty) == ["number"] and np.isnan(empty["number"])

@@ -193,6 +193,13 @@ def training_noise_sentence(spread: pd.DataFrame) -> str:
             "that are not evidence that one is better.")  # fmt: skip
 
 
+def replicate_spreads(spread: pd.DataFrame, tasks: Sequence[str]) -> dict[str, float]:
+    """Per task, the first replicated model's spread over seeds in points (NaN without one), for the summary page."""
+    first = spread[spread.model == spread.model.iloc[0]] if len(spread) else spread
+    points = dict(zip(first.task, first.spread_points, strict=True))
+    return {task: float(points.get(task, float("nan"))) for task in tasks}
+
+
 def fold_accuracies(long: pd.DataFrame) -> plt.Figure:
     """Accuracy of every fold per model, one panel per task, coloured by setting; chance as a line."""
     tasks = [t for t in ("language", "number") if t in set(long.task)]
