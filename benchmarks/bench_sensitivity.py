@@ -22,8 +22,7 @@ artefacts are not keyed by it. Reported per arm and task: the test accuracy at t
 validation-chosen epoch with its Wilson 95 % interval over the test clips, and then the spread
 over the arms that change seed, kernels or the range test's rate (not the paper's rate, a choice
 rather than noise) beside the width of the as-built run's interval. On a processor without
-AVX-512 the two AVX2 arms repeat 'as built'. On a processor without AVX-512 the AVX2 arm runs the same
-kernels as ``as built`` and the record says so.
+AVX-512 the two AVX2 arms repeat 'as built', and the record says so.
 
     .venv/bin/python benchmarks/bench_sensitivity.py [--model cnn_2d] [--seeds 1 2]
         [--out _build/bench/sensitivity.json]

@@ -229,8 +229,8 @@ def convergence_table(
     Columns: the default run's epochs and best validation accuracy, the plateau, the gap in points,
     the verdict, the epochs the long run needed, whether the long run used this run's recipe
     (``like_for_like``, see :func:`recipe_differences`; if not, the verdict starts by saying how they
-    differ; ``None`` without a record) and whether the record is stale. A run without a matching record (same model, task, fold
-    and validation speakers) gets ``"no long run yet"``.
+    differ; ``None`` without a record) and whether the record is stale. A run without a matching
+    record (same model, task, fold and validation speakers) gets ``"no long run yet"``.
     """
     by_key = {(r["model"], r["task"], r["fold"], tuple(r["val_speakers"])): r for r in records}
     rows = []
