@@ -38,10 +38,20 @@ CORPUS = SimpleNamespace(kind="standin", label="stand-in", digest="abc", index=p
 def test_plateau_and_verdict():
     flat = {"val_accuracy": [0.2, 0.5, 0.61, 0.62, 0.60]}
     level = reference.plateau(flat)
+    assert np.isnan(level.pop("seconds_needed"))  # a history without epoch times: no budget to state
     assert level == {"plateau": 0.62, "plateau_epoch": 4, "epochs_needed": 3, "epochs_run": 5, "still_rising": False}
     assert reference.verdict(0.60, level, default_epochs=2) == "within 2.0 points of plateau"
     below = reference.verdict(0.40, level, default_epochs=2)
-    assert below.startswith("22.0 points below plateau after 2 epochs") and "within 3 points at epoch 3" in below
+    assert below.startswith("22.0 points below plateau after 2 epochs") and below.endswith("within 3 points at epoch 3")
+    # with epoch times, the budget is the time of the epochs up to the one that came within reach
+    timed = reference.plateau({**flat, "seconds": [60.0, 120.0, 180.0, 600.0, 600.0]})
+    assert timed["seconds_needed"] == 360.0
+    assert reference.verdict(0.40, timed, default_epochs=2, threads=1).endswith(
+        "within 3 points at epoch 3 (after 6 min of its training at 1 thread)")  # fmt: skip
+    assert reference.verdict(0.40, timed, default_epochs=2, threads=2).endswith(
+        "(after 6 min of its training at 2 threads)"
+    )
+    assert reference.verdict(0.61, timed, default_epochs=2) == "within 1.0 points of plateau"  # no budget when there
     rising = reference.plateau({"val_accuracy": [0.1, 0.2, 0.3]})
     assert rising["still_rising"] and "still rising" in reference.verdict(0.3, rising, default_epochs=3)
     # a run at chance is flagged, whatever its gap; one clearly above chance is not
@@ -67,8 +77,13 @@ def test_records_round_trip_and_meet_the_builds_runs(tmp_path):
     level = reference.plateau(long.history)
     assert row["plateau"] == level["plateau"]
     assert row["gap_points"] == pytest.approx(100 * (level["plateau"] - short.history.val_accuracy.max()))
-    assert row["verdict"] == reference.verdict(short.history.val_accuracy.max(), level, 1, chance=0.25)
+    assert row["verdict"] == reference.verdict(short.history.val_accuracy.max(), level, 1, chance=0.25,
+                                               threads=record["threads"])  # fmt: skip
     assert row["stale"] is False and row["like_for_like"] is True
+    # the budgets side by side: this build's training minutes, and the long run's up to its plateau
+    assert row["default_minutes"] == pytest.approx(short.seconds / 60)
+    needed = sum(long.history.seconds.iloc[: level["epochs_needed"]]) / 60
+    assert 0 < row["minutes_needed"] == pytest.approx(needed)
 
     assert reference.verdict_of(table, "cnn_2d", "language") == row["verdict"]
     assert reference.verdict_of(table, "rnn", "language") == "no long run yet"
@@ -79,7 +94,9 @@ def test_records_round_trip_and_meet_the_builds_runs(tmp_path):
     (row,) = reference.convergence_table([short], other).to_dict("records")
     assert row["like_for_like"] is False
     assert row["verdict"].startswith("not like for like (long run vs this build: peak rate 0.0005 vs 0.001)")
-    assert row["verdict"].endswith(reference.verdict(short.history.val_accuracy.max(), level, 1, chance=0.25))
+    assert row["verdict"].endswith(
+        reference.verdict(short.history.val_accuracy.max(), level, 1, chance=0.25, threads=records[0]["threads"])
+    )
     # nor is a long run of another schedule, batch size or batch cap
     other = {**records[0], "schedule": "paper", "spec": {**records[0]["spec"], "batch_size": 32, "max_batches": 5}}
     assert reference.recipe_differences(other, short.spec) == [

@@ -136,13 +136,18 @@ def load_records(folder: Path = REFERENCE_DIR) -> list[dict]:
 
 def plateau(history: pd.DataFrame | dict, tolerance: float = TOLERANCE) -> dict:
     """The long run's plateau: its best validation accuracy, where it was reached, and when the run
-    first came within ``tolerance`` of it (the epochs the recipe needed, 1-based)."""
+    first came within ``tolerance`` of it (the epochs the recipe needed, 1-based), with the training
+    time those epochs took in the long run (``seconds_needed``, from the history's per-epoch
+    ``seconds``; NaN in a history without them). That time is the budget the long run says a model
+    needs on the long run's machine: a run given fewer seconds there is stopped before the plateau."""
     history = pd.DataFrame(history)
     val = history["val_accuracy"].to_numpy(dtype=float)
     best = int(np.nanargmax(val))
     reached = int(np.flatnonzero(val >= val[best] - tolerance)[0])
+    seconds = history["seconds"].to_numpy(dtype=float) if "seconds" in history else np.full(len(val), np.nan)
     return {"plateau": float(val[best]), "plateau_epoch": best + 1, "epochs_needed": reached + 1,
-            "epochs_run": len(val), "still_rising": best == len(val) - 1 and len(val) > 1}  # fmt: skip
+            "epochs_run": len(val), "still_rising": best == len(val) - 1 and len(val) > 1,
+            "seconds_needed": float(seconds[: reached + 1].sum())}  # fmt: skip
 
 
 #: A default run whose best validation accuracy is within this of chance did not learn (e.g. it diverged).
@@ -155,12 +160,19 @@ def at_chance(accuracy: float, chance: float, margin: float = AT_CHANCE_MARGIN) 
 
 
 def verdict(
-    default_val: float, level: dict, default_epochs: int, tolerance: float = TOLERANCE, chance: float | None = None
+    default_val: float,
+    level: dict,
+    default_epochs: int,
+    tolerance: float = TOLERANCE,
+    chance: float | None = None,
+    threads: int | None = None,
 ) -> str:
     """One line: is a default run of ``default_epochs`` at its plateau, and if not, what it would need.
 
     With ``chance``, a run within :data:`AT_CHANCE_MARGIN` of it is called "at chance" first: its
-    accuracy is not a result (a diverged or untrained run), whatever the gap to the plateau.
+    accuracy is not a result (a diverged or untrained run), whatever the gap to the plateau. A run
+    below its plateau is told the epochs the long run needed and, where the long run timed its
+    epochs, how many minutes of its training they took (at ``threads`` threads, when given).
     """
     gap = 100 * (level["plateau"] - default_val)
     rising = (
@@ -172,8 +184,12 @@ def verdict(
     if chance is not None and at_chance(default_val, chance):
         flag = (f"at chance ({100 * default_val:.1f} %, chance {100 * chance:.0f} %): the default run did not learn, "
                 "its accuracy is not a result; ")  # fmt: skip
+    budget = ""
+    if math.isfinite(level.get("seconds_needed", math.nan)):
+        per = f" at {threads} thread{'s' if threads != 1 else ''}" if threads else ""
+        budget = f" (after {level['seconds_needed'] / 60:.0f} min of its training{per})"
     return (f"{flag}{gap:.1f} points below plateau after {default_epochs} epochs; the long run came within "
-            f"{100 * tolerance:.0f} points at epoch {level['epochs_needed']}{rising}")  # fmt: skip
+            f"{100 * tolerance:.0f} points at epoch {level['epochs_needed']}{budget}{rising}")  # fmt: skip
 
 
 def is_stale(record: dict) -> bool:
@@ -226,8 +242,9 @@ def convergence_table(
 ) -> pd.DataFrame:
     """This build's honest runs beside the long runs of the same model, task and fold.
 
-    Columns: the default run's epochs and best validation accuracy, the plateau, the gap in points,
-    the verdict, the epochs the long run needed, whether the long run used this run's recipe
+    Columns: the default run's epochs, best validation accuracy and training minutes, the plateau,
+    the gap in points, the verdict, the epochs the long run needed and the minutes of its training
+    they took (on the long run's machine and threads; the record says which), whether the long run used this run's recipe
     (``like_for_like``, see :func:`recipe_differences`; if not, the verdict starts by saying how they
     differ; ``None`` without a record) and whether the record is stale. A run without a matching
     record (same model, task, fold and validation speakers) gets ``"no long run yet"``.
@@ -240,21 +257,22 @@ def convergence_table(
             continue
         default_val = float(run.history["val_accuracy"].max())
         row = {"model": spec.model, "title": BASELINES[spec.model].title, "task": spec.task, "fold": spec.fold.fold,
-               "epochs": spec.epochs, "default_val_accuracy": default_val,
+               "epochs": spec.epochs, "default_val_accuracy": default_val, "default_minutes": run.seconds / 60,
                "chance": 1 / TASK_CLASSES[spec.task]}  # fmt: skip
         record = by_key.get((spec.model, spec.task, spec.fold.fold, tuple(spec.val_speakers)))
         if record is None:
             rows.append({**row, "plateau": math.nan, "gap_points": math.nan, "verdict": "no long run yet",
-                         "epochs_needed": math.nan, "long_run_epochs": math.nan, "like_for_like": None,
-                         "stale": False})  # fmt: skip
+                         "epochs_needed": math.nan, "minutes_needed": math.nan, "long_run_epochs": math.nan,
+                         "like_for_like": None, "stale": False})  # fmt: skip
             continue
         level = plateau(record["history"], tolerance)
         differences = recipe_differences(record, spec)
-        said = verdict(default_val, level, spec.epochs, tolerance, chance=row["chance"])
+        said = verdict(default_val, level, spec.epochs, tolerance, chance=row["chance"], threads=record.get("threads"))
         if differences:
             said = f"not like for like (long run vs this build: {'; '.join(differences)}): {said}"
         rows.append({**row, "plateau": level["plateau"], "gap_points": 100 * (level["plateau"] - default_val),
-                     "verdict": said, "epochs_needed": level["epochs_needed"], "long_run_epochs": level["epochs_run"],
+                     "verdict": said, "epochs_needed": level["epochs_needed"],
+                     "minutes_needed": level["seconds_needed"] / 60, "long_run_epochs": level["epochs_run"],
                      "like_for_like": not differences, "stale": is_stale(record)})  # fmt: skip
     return pd.DataFrame(rows)
 
