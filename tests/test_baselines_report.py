@@ -113,3 +113,49 @@ def test_training_noise_sentence_reads_the_spread_table():
     }
     empty = report.replicate_spreads(spread.iloc[0:0], ["number"])
     assert list(empty) == ["number"] and np.isnan(empty["number"])
+    # the comparison page names the model the spread is of (the first replicated one), with its seeds
+    named = pd.concat([other.assign(seeds=[[0, 5]], fold=2), spread.assign(fold=1)], ignore_index=True)
+    assert report.replicated_model(named) == "RNN (BiLSTM), seeds 0, 5, fold 2"
+    assert report.replicated_model(spread.iloc[0:0]).startswith("no model retrained")
+
+
+def test_learning_rate_steps_are_named_only_under_the_papers_schedule():
+    """The paper's stepped rates exist only under its schedule, and only the steps a run stops before are named."""
+    settings = dict(models=["cnn_2d"], protocols=["honest"], folds_run=1, n_folds_total=8, max_batches={},
+                    model_options={}, corpus=_Corpus())  # fmt: skip
+    firsts = [first for first, _ in report.BASELINES["cnn_2d"].learning_rates if first > 0]
+    cut = firsts[0] + 1  # past the first step, before the later ones
+    paper = report.deviations(epochs=cut, schedule="paper", **settings)
+    assert f"{cut} epochs per run" in paper and "are not reached" in paper
+    assert str(firsts[-1]) in paper.split("not reached")[0] and f" {firsts[0]}," not in paper.split("steps at")[1]
+    onecycle = report.deviations(epochs=cut, schedule="onecycle", **settings)
+    assert f"{cut} epochs per run" in onecycle and "not reached" not in onecycle
+
+
+def test_model_recipe_says_epochs_schedule_and_a_narrowed_network():
+    full = report.model_recipe("rnn", epochs=2, schedule="onecycle")
+    assert full.startswith("2 epochs of one-cycle AdamW") and "parameters" not in full
+    narrow = report.model_recipe("rnn", epochs={"rnn": 3, "default": 2}, schedule="onecycle",
+                                 model_options={"rnn": {"width": 0.25}}, max_batches={"rnn": 40})  # fmt: skip
+    count = report.parameter_count("rnn", 100, {"width": 0.25})
+    assert (
+        narrow.startswith("3 epochs")
+        and f"width=0.25: {count:,} parameters" in narrow
+        and "at most 40 batches" in narrow
+    )
+    assert "Adam steps" in report.model_recipe("cnn_2d", epochs=75, schedule="paper")
+    assert report.epochs_text(2, ["cnn_2d", "rnn"]) == "2 epochs"
+    assert (
+        report.epochs_text({"rnn": 3, "default": 1}, ["cnn_2d", "rnn"]) == "epochs per model: CNN-2D 1, RNN (BiLSTM) 3"
+    )
+
+
+def test_accuracy_text_has_its_interval_and_chance():
+    one = _table().query("fold == 1").assign(n_test=400)
+    summary = report.summary(report.long_results(one))
+    honest = summary[summary.setting == report.HONEST].iloc[0]
+    text = report.accuracy_text(honest, 100)
+    assert text.startswith("50.00 %") and "over 400 test clips" in text and text.endswith("(chance 1 %)")
+    three = report.summary(report.long_results(_table()))
+    text = report.accuracy_text(three[three.setting == report.HONEST].iloc[0], 4)
+    assert "CI over folds" in text and text.endswith("(chance 25 %)") and "± 0.00" not in text

@@ -114,9 +114,21 @@ def _glue_patterns(notebook: Path) -> list[re.Pattern]:
 
 @pytest.mark.parametrize("row", [r for r in summary.COMPARISONS if r.ours], ids=lambda r: r.quantity)
 def test_every_compared_value_is_glued_by_its_chapter(row):
-    notebook, key = row.ours
-    patterns = _glue_patterns(ROOT / "notebooks" / f"{notebook}.ipynb")
-    assert any(p.fullmatch(key) for p in patterns), f"{notebook} glues no value named {key}"
+    for notebook, key in filter(None, (row.ours, row.deviation_key)):
+        patterns = _glue_patterns(ROOT / "notebooks" / f"{notebook}.ipynb")
+        assert any(p.fullmatch(key) for p in patterns), f"{notebook} glues no value named {key}"
+
+
+def test_a_glued_recipe_is_printed_before_the_rows_own_deviation(tmp_path):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    _executed(notebooks / "04_baselines.ipynb", {"accuracy_text_rnn_number": "6.90 % (chance 1 %)",
+                                                 "recipe_rnn": "2 epochs; width=0.25: 1 parameters"})  # fmt: skip
+    table = summary.write_summary(notebooks, {"kind": "standin", "label": "x", "n_clips": 1}, "smoke", tmp_path / "o")
+    (line,) = [row for row in table["comparison"].read_text().splitlines() if "RNN (BiLSTM), number task (100" in row]
+    assert "| 6.90 % (chance 1 %) |" in line and "| 2 epochs; width=0.25: 1 parameters; honest protocol" in line
+    (other,) = [row for row in table["comparison"].read_text().splitlines() if "CNN-2D, number task (100" in row]
+    assert f"| {summary.NOT_COMPUTED} | honest protocol" in other  # no recipe glued: the row's own text only
 
 
 def test_fingerprints_ignore_timings_and_see_results(tmp_path):

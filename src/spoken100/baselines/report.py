@@ -25,6 +25,7 @@ from spoken100.baselines.experiment import epochs_for
 from spoken100.baselines.models import BASELINES, build_model
 from spoken100.baselines.stats import CONFIDENCE, mean_sd_ci, paired_comparison, prediction_table, wilson_interval
 from spoken100.data import paper_facts
+from spoken100.data.tasks import TASK_CLASSES
 
 PAPER = "paper protocol"
 HONEST = "honest"
@@ -158,7 +159,8 @@ def paper_comparison(summary_table: pd.DataFrame, corpus_label: str, n_folds_tot
             if mine.empty:
                 continue
             published = spec.number_accuracy.display() if task == "number" else "not published"
-            row = {"model": spec.title, "task": task, "paper (SpokeN-100, 8 folds, paper protocol)": published}
+            row = {"model": spec.title, "task": task, "chance": f"{100 / TASK_CLASSES[task]:g} %",
+                   "paper (SpokeN-100, 8 folds, paper protocol)": published}  # fmt: skip
             for setting in SETTINGS:
                 hit = mine[mine.setting == setting]
                 label = f"this build: {setting}"
@@ -198,6 +200,14 @@ def replicate_spreads(spread: pd.DataFrame, tasks: Sequence[str]) -> dict[str, f
     first = spread[spread.model == spread.model.iloc[0]] if len(spread) else spread
     points = dict(zip(first.task, first.spread_points, strict=True))
     return {task: float(points.get(task, float("nan"))) for task in tasks}
+
+
+def replicated_model(spread: pd.DataFrame) -> str:
+    """Which model :func:`replicate_spreads` speaks of, and with which seeds (the comparison page names it)."""
+    if spread.empty:
+        return "no model retrained with other seeds in this build"
+    first = spread.iloc[0]
+    return f"{BASELINES[first.model].title}, seeds {', '.join(map(str, first.seeds))}, fold {first.fold}"
 
 
 def fold_accuracies(long: pd.DataFrame) -> plt.Figure:
@@ -269,6 +279,47 @@ def parameter_count(model: str, n_classes: int, options: dict | None = None) -> 
     return sum(p.numel() for p in built.parameters() if p.requires_grad)
 
 
+def model_recipe(
+    model: str,
+    *,
+    epochs: int | dict[str, int],
+    schedule: str,
+    model_options: dict[str, dict] | None = None,
+    max_batches: dict[str, int | None] | None = None,
+) -> str:
+    """One line: how this build trains ``model`` where it differs from the paper (epochs, schedule,
+    a batch cap, a changed network with its parameter count), for the comparison page's row of that
+    model, so a gap to the paper's figure is not read as the protocol's or the corpus's alone."""
+    paper_epochs = int(paper_facts.figure("baseline_epochs").value)
+    n = epochs_for(epochs, model)
+    how = "one-cycle AdamW at a range-tested peak rate" if schedule == "onecycle" else "the paper's Adam steps"
+    parts = [f"{n} epoch{'s' if n != 1 else ''} of {how} (paper: {paper_epochs} epochs of Adam at stepped rates)"]
+    cap = (max_batches or {}).get(model)
+    if cap:
+        parts.append(f"at most {cap} batches of 32 per epoch (paper: every clip)")
+    options = (model_options or {}).get(model) or {}
+    if options:
+        changed = ", ".join(f"{option}={value}" for option, value in options.items())
+        published = paper_facts.figure(f"params_{model}_100").value
+        parts.append(f"{changed}: {parameter_count(model, 100, options):,} parameters (paper: {published:,.0f})")
+    return "; ".join(parts)
+
+
+def epochs_text(epochs: int | dict[str, int], models: Sequence[str]) -> str:
+    """This build's epochs per run as prose: ``"2 epochs"``, or per model when they differ."""
+    counts = {model: epochs_for(epochs, model) for model in models}
+    if len(set(counts.values())) <= 1:
+        n = next(iter(counts.values()), epochs_for(epochs, "default") if isinstance(epochs, dict) else epochs)
+        return f"{n} epoch{'s' if n != 1 else ''}"
+    return "epochs per model: " + ", ".join(f"{BASELINES[m].title} {n}" for m, n in counts.items())
+
+
+def accuracy_text(row: pd.Series | dict, n_classes: int) -> str:
+    """A :func:`summary` row as the comparison page prints it: the accuracy with its interval (see
+    :func:`_fmt`: across folds, else over the test clips; never "± 0.00") and chance beside it."""
+    return f"{_fmt(pd.Series(dict(row)))} (chance {100 / n_classes:g} %)"
+
+
 def deviations(
     *,
     models: Sequence[str],
@@ -287,7 +338,7 @@ def deviations(
         items.append(
             "a short-budget schedule: AdamW (weight decay 0.01) with a one-cycle learning rate (30 % warm-up, then "
             "cosine annealing) peaking at a rate chosen per model and task by a range test on the fit speakers "
-            "(paper: Adam at stepped rates chosen for 75 epochs)"
+            f"(paper: Adam at stepped rates chosen for {paper_facts.figure('baseline_epochs').value:g} epochs)"
         )
     if corpus.kind == "standin":
         items.append("the corpus is the espeak-ng stand-in, not the paper's ElevenLabs voices")
@@ -295,14 +346,17 @@ def deviations(
         items.append(f"a subset of {len(corpus.speakers)} speakers is used")
     if folds_run < 8 or n_folds_total != 8:
         items.append(f"{folds_run} of {n_folds_total} folds are run (paper: all 8 folds)")
-    if isinstance(epochs, dict):
-        for model in models:
-            if epochs_for(epochs, model) != 75:
-                items.append(f"{BASELINES[model].title}: {epochs_for(epochs, model)} epochs per run (paper: 75)")
-    elif epochs != 75:
-        items.append(
-            f"{epochs} epochs per run (paper: 75; the learning-rate steps at epochs 25/30/50/70 are not reached)"
-        )
+    paper_epochs = int(paper_facts.figure("baseline_epochs").value)
+    for model in models if isinstance(epochs, dict) else models[:1]:
+        n = epochs_for(epochs, model)
+        if n == paper_epochs:
+            continue
+        who = f"{BASELINES[model].title}: " if isinstance(epochs, dict) else ""
+        unreached = sorted({first for m in (models if who == "" else [model])
+                            for first, _ in BASELINES[m].learning_rates if first >= n})  # fmt: skip
+        steps = (f"; the paper's learning-rate steps at epochs {', '.join(map(str, unreached))} are not reached"
+                 if schedule == "paper" and unreached else "")  # fmt: skip
+        items.append(f"{who}{n} epochs per run (paper: {paper_epochs}{steps})")
     for model in models:
         cap = (max_batches or {}).get(model)
         if cap:

@@ -27,10 +27,16 @@ from typing import Any
 import nbformat
 
 from spoken100.data import atomic, paper_facts
+from spoken100.data.tasks import TASK_CLASSES
 
 #: The cell tag that marks the landing page's figure in an executed notebook (its first PNG is used).
 HEADLINE_TAG = "headline-figure"
 NOT_COMPUTED = "not computed in this build"
+
+#: Chance level of each task as printed beside an accuracy (one over its classes), and of the
+#: restricted scoring of spoken digits 0-9 (FSDD): derived, never typed.
+CHANCE = {task: f"{100 / n:g} %" for task, n in TASK_CLASSES.items()}
+DIGIT_CHANCE = f"{100 / 10:g} %"  # ten digits
 
 #: The baselines in the paper's order, as ``(model key, title)``, from the published figures' table.
 _BASELINES = tuple(
@@ -51,12 +57,13 @@ def _fittest_with_latency() -> tuple[str, str]:
     return f"{acc.display()} at {lat.value:g} ms (measured on the board)", f"{acc.cite()}; {lat.cite()}"
 
 
-#: How this build's latency beside the paper's 368 ms reads: an estimate for the same architecture, with its band.
+#: How this build's latency beside the paper's measured latency reads: an estimate for the same architecture, with its band.
 _ESTIMATE_UNIT = " ms, estimated: central (band low–high), for the paper's fittest number architecture"
 _ESTIMATE_DEVIATION = (
     "the same architecture, estimated from its MACs per class with cycles per MAC calibrated on MLPerf Tiny and "
     "on this very figure (its front-end constant is fitted on it, so the central value agrees by construction); "
-    "the band is the uncertainty; no board, and only a secondary summary attributes the 368 ms to this model"
+    f"the band is the uncertainty; no board, and only a secondary summary attributes the "
+    f"{paper_facts.figure('evonas_fittest_latency_ms').value:g} ms to this model"
 )
 
 
@@ -68,7 +75,9 @@ class Comparison:
     quantity: what is compared. paper: the published figure as printed; source: where it is from.
     ours: ``(notebook stem, glue key)`` of this build's value, or ``None`` when only the paper's
         figure exists; fmt: how to print ours (a format spec, or ``"{}"`` for text).
-    unit: appended to our value. deviation: how this build's figure differs in what it measures.
+    unit: appended to our value. deviation: how this build's figure differs in what it measures;
+    deviation_key: ``(notebook stem, glue key)`` of a text the build glued that says more of how
+    (e.g. the epochs and network width it trained a model with), printed before ``deviation``.
     """
 
     topic: str
@@ -80,34 +89,38 @@ class Comparison:
     fmt: str = "{}"
     unit: str = ""
     deviation: str = ""
+    deviation_key: tuple[str, str] | None = None
+
+
+_LANGUAGE_UNPUBLISHED = (
+    "not published",
+    "the companion repository's language cell has no output (ankilab/SpokeN-100, notebooks/baselines.ipynb)",
+)
 
 
 def _baseline_rows() -> list[Comparison]:
+    """Each baseline's accuracy per task, with its interval and chance (glued as text by chapter 4), and
+    the recipe it was trained with (epochs, schedule, a narrowed network), so a gap to the paper's
+    figure is not read as the protocol's or the corpus's alone."""
     rows = []
-    for model, title in _BASELINES:
-        rows.append(
-            Comparison(
-                "Baselines", "04_baselines", f"{title}, number task (100 classes)",
-                *_paper(f"baseline_number_{model}"), ("04_baselines", f"accuracy_{model}_number"),
-                "{:.1f}", " % (chance 1 %)",
-                "honest protocol, the profile's folds and epochs (see the top of the page)"
-                + ("; EfficientNet trained from scratch (no ImageNet weights offline)" if model == "cnn_effnet" else ""),
-            )
-        )  # fmt: skip
-    for model, title in _BASELINES:
-        rows.append(
-            Comparison(
-                "Baselines", "04_baselines", f"{title}, language task (4 classes)", "not published",
-                "the companion repository's language cell has no output (ankilab/SpokeN-100, notebooks/baselines.ipynb)",
-                ("04_baselines", f"accuracy_{model}_language"), "{:.1f}", " % (chance 25 %)", "honest protocol",
-            )
-        )  # fmt: skip
+    for task in ("number", "language"):
+        for model, title in _BASELINES:
+            published = _paper(f"baseline_number_{model}") if task == "number" else _LANGUAGE_UNPUBLISHED
+            rows.append(
+                Comparison(
+                    "Baselines", "04_baselines", f"{title}, {task} task ({TASK_CLASSES[task]} classes)", *published,
+                    ("04_baselines", f"accuracy_text_{model}_{task}"), "{}", "",
+                    "honest protocol, the profile's folds (see the top of the page)"
+                    + ("; EfficientNet trained from scratch (no ImageNet weights offline)" if model == "cnn_effnet" else ""),
+                    ("04_baselines", f"recipe_{model}"),
+                )
+            )  # fmt: skip
     return rows
 
 
 def _reference_rows() -> list[Comparison]:
     """Chapter 4's long runs: the reference accuracy per model, and whether this build reached its plateau."""
-    chance = {"language": "25 %", "number": "1 %"}
+    chance = CHANCE
     rows = []
     for task in ("number", "language"):
         for model, title in _BASELINES:
@@ -145,7 +158,7 @@ def _reference_rows() -> list[Comparison]:
 
 def _control_rows() -> list[Comparison]:
     """Chapter 4's shortcut controls: classifiers that never hear the number, beside chance."""
-    chance = {"language": "25 %", "number": "1 %"}
+    chance = CHANCE
     return [
         Comparison("Shortcut controls", "04_baselines", f"{task} task from {what} alone", "not studied", "-",
                    ("04_baselines", f"control_{control}_{task}"), "{:.1f}", f" % (chance {chance[task]})",
@@ -162,9 +175,8 @@ def _training_noise_rows() -> list[Comparison]:
         Comparison("Training noise", "04_baselines", f"{task} task: spread of one model's test accuracy over seeds",
                    "not studied", "the paper reports one training per fold", ("04_baselines", f"replicate_spread_{task}"),
                    "{:.1f}", " points",
-                   "the first of chapter 4's replicate_models (the CNN-2D in the shipped profiles) retrained with "
-                   "other seeds, same speakers and rate; set it beside the clip intervals before reading a "
-                   "difference between models")
+                   "retrained with other seeds, same speakers and rate; set it beside the clip intervals before "
+                   "reading a difference between models", ("04_baselines", "replicated_model"))
         for task in ("language", "number")
     ]  # fmt: skip
 
@@ -199,28 +211,28 @@ COMPARISONS: tuple[Comparison, ...] = (
                "neighbours found exactly instead of by NN-descent"),
     Comparison("UMAP", "03_umap", "numbers in the embedding", "intermixed inside the language regions (a picture)",
                "companion repository ankilab/SpokeN-100, notebooks/data_exploration.ipynb (UMAP plots)", ("03_umap", "umap_knn_number"), "{:.1f}",
-               " % k-NN number accuracy (speaker-independent; chance 1 %)", ""),
+               f" % k-NN number accuracy (speaker-independent; chance {CHANCE['number']})", ""),
     *_baseline_rows(),
     Comparison("Baselines", "04_baselines", "best language model", *_paper("baseline_language_best"),
-               ("04_baselines", "best_accuracy_language"), "{:.1f}", " % (chance 25 %)",
+               ("04_baselines", "best_accuracy_language"), "{:.1f}", f" % (chance {CHANCE['language']})",
                "honest protocol; the best model chosen on validation speakers"),
     Comparison("Synthetic to real", "04_baselines", "English digits 0-9 of real speakers (FSDD)",
-               "not studied", "-", ("04_baselines", "fsdd_accuracy"), "{:.1f}", " % (chance 10 %)",
+               "not studied", "-", ("04_baselines", "fsdd_accuracy"), "{:.1f}", f" % (chance {DIGIT_CHANCE})",
                "a question the paper leaves open"),
     Comparison("Synthetic to real", "04_baselines", "the same model on synthetic test speakers, English 0-9",
-               "not studied", "-", ("04_baselines", "fsdd_synthetic_accuracy"), "{:.1f}", " % (chance 10 %)",
+               "not studied", "-", ("04_baselines", "fsdd_synthetic_accuracy"), "{:.1f}", f" % (chance {DIGIT_CHANCE})",
                "restricted to 0-9 like the FSDD score, on few clips (see the chapter): the gap to the row above is the voices and recording conditions"),
     Comparison("Synthetic to real", "04_baselines", "best number model on a human voice, English 0-99",
-               "not studied", "-", ("04_baselines", "human_best_english"), "{:.1f}", " % (chance 1 %)",
+               "not studied", "-", ("04_baselines", "human_best_english"), "{:.1f}", f" % (chance {CHANCE['number']})",
                "one telephone speaker (Asterisk prompts, 8 kHz) saying each number word by word; not fluent speech"),
     Comparison("Synthetic to real", "04_baselines", "the same model on synthetic test speakers, English 0-99",
-               "not studied", "-", ("04_baselines", "human_best_synthetic_english"), "{:.1f}", " % (chance 1 %)",
+               "not studied", "-", ("04_baselines", "human_best_synthetic_english"), "{:.1f}", f" % (chance {CHANCE['number']})",
                "the English clips of its own test speakers: the gap to the row above is the voice and the recording"),
     Comparison("Synthetic to real", "04_baselines", "best number model on a human voice, French 0-99",
-               "not studied", "-", ("04_baselines", "human_best_french"), "{:.1f}", " % (chance 1 %)",
+               "not studied", "-", ("04_baselines", "human_best_french"), "{:.1f}", f" % (chance {CHANCE['number']})",
                "one telephone speaker (Asterisk prompts, 8 kHz) saying each number word by word; not fluent speech"),
     Comparison("Synthetic to real", "04_baselines", "the same model on synthetic test speakers, French 0-99",
-               "not studied", "-", ("04_baselines", "human_best_synthetic_french"), "{:.1f}", " % (chance 1 %)",
+               "not studied", "-", ("04_baselines", "human_best_synthetic_french"), "{:.1f}", f" % (chance {CHANCE['number']})",
                "the French clips of its own test speakers: the gap to the row above is the voice and the recording"),
     *_control_rows(),
     *_training_noise_rows(),
@@ -262,7 +274,9 @@ COMPARISONS: tuple[Comparison, ...] = (
                _ESTIMATE_UNIT, _ESTIMATE_DEVIATION),
     Comparison("Deployment", "06_deployment", "TFLite Micro int8 bit-exact with the reference kernels",
                "not reported", "-", ("06_deployment", "n_bit_exact"), "{}", " model(s) bit-exact", ""),
-    Comparison("Deployment", "06_deployment", "models fitting 1 MB flash and 256 KB RAM",
+    Comparison("Deployment", "06_deployment",
+               f"models fitting {paper_facts.figure('nrf52840_flash_kib').text} flash and "
+               f"{paper_facts.figure('nrf52840_ram_kib').text} RAM",
                "all deployed (implied)", "the paper deploys its models on the nRF52840 (arXiv 2403.09753)", ("06_deployment", "n_fit"), "{}", " model(s)",
                "flash and RAM include a firmware overhead from the lab's build"),
 )  # fmt: skip
@@ -360,7 +374,9 @@ def comparison_markdown(values: dict[str, dict[str, Any]], corpus_label: str, pr
         else:
             notebook, key = row.ours
             ours = format_value(values.get(notebook, {}).get(key), row.fmt, row.unit)
-        cells = (row.quantity, row.paper, row.source, ours, row.deviation or "-")
+        said = values.get(row.deviation_key[0], {}).get(row.deviation_key[1]) if row.deviation_key else None
+        deviation = "; ".join(str(part) for part in (said, row.deviation) if part)
+        cells = (row.quantity, row.paper, row.source, ours, deviation or "-")
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -395,13 +411,13 @@ def headline_markdown(values: dict[str, dict[str, Any]], corpus: dict[str, Any],
         f"(chance {get('03_umap', 'umap_chance_language', '{:.0f}', ' %')}).",
         f"- **Baselines** ({{doc}}`chapter 4 </notebooks/04_baselines>`): best language model "
         f"{get('04_baselines', 'best_model_language')} at {get('04_baselines', 'best_accuracy_language', '{:.1f}', ' %')} "
-        f"(chance 25 %); best number model {get('04_baselines', 'best_model_number')} at "
-        f"{get('04_baselines', 'best_accuracy_number', '{:.1f}', ' %')} (chance 1 %; honest protocol); real English "
+        f"(chance {CHANCE['language']}); best number model {get('04_baselines', 'best_model_number')} at "
+        f"{get('04_baselines', 'best_accuracy_number', '{:.1f}', ' %')} (chance {CHANCE['number']}; honest protocol); real English "
         f"digits (FSDD) {get('04_baselines', 'fsdd_accuracy', '{:.1f}', ' %')} against "
-        f"{get('04_baselines', 'fsdd_synthetic_accuracy', '{:.1f}', ' %')} on synthetic voices scored alike (chance 10 %); "
+        f"{get('04_baselines', 'fsdd_synthetic_accuracy', '{:.1f}', ' %')} on synthetic voices scored alike (chance {DIGIT_CHANCE}); "
         f"all 100 numbers in a human voice (one telephone speaker per language, word by word): English "
         f"{get('04_baselines', 'human_best_english', '{:.1f}', ' %')}, French "
-        f"{get('04_baselines', 'human_best_french', '{:.1f}', ' %')} (chance 1 %).",
+        f"{get('04_baselines', 'human_best_french', '{:.1f}', ' %')} (chance {CHANCE['number']}).",
         f"- **EvoNAS** ({{doc}}`chapter 5 </notebooks/05_evonas>`): fittest language model "
         f"{get('05_evonas', 'ours_fittest_language', '{:.1f}', ' %')} at "
         f"{get('05_evonas', 'ours_fittest_ms_language', '{:.0f}', ' ms')} (estimated; band "
