@@ -38,6 +38,20 @@ def test_chapter_4_estimate_scales_measured_epochs_by_protocol_folds_and_epochs(
     assert "measured ones only" in table.loc["total", "title"]
 
 
+def test_a_records_threads_and_trained_speakers_count():
+    """Two threads for an hour are two core-hours; a run on 6 speakers scales to 28 and 24, not to 24's ratio."""
+    base = _record("cnn_2d", "language", 1.0, 10)
+    two_threads = baseline_cost.epoch_core_seconds([{**base, "threads": 2}])
+    assert two_threads.core_seconds.iloc[0] == pytest.approx(720.0)
+    fold = {"fold": {"train": [f"s{i}" for i in range(8)]}}
+    small = {**base, "spec": fold, "val_speakers": ["s0", "s1"]}  # a subset corpus: 6 speakers trained on
+    assert baseline_cost.trained_speakers(small) == 6
+    records = [small, {**small, "task": "number"}]
+    table = baseline_cost.paper_profile_cost(records, epochs=1, folds=1, workers=(1,)).set_index("model")
+    per_speaker = 360.0 / 6
+    assert table.loc["cnn_2d", "core_hours"] == pytest.approx(2 * per_speaker * (28 + 24) / 3600)
+
+
 def test_without_cpu_records_nothing_is_estimated():
     gpu = {**_record("cnn_2d", "language", 1.0, 10), "device": "cuda"}
     del gpu["cpu_hours"]

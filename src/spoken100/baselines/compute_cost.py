@@ -3,14 +3,17 @@
 The paper's protocol trains five models x two tasks x 8 folds, for 75 epochs, under two protocols
 (the paper's: all 28 training speakers; the honest one: 24 fit speakers). The committed reference
 records (:mod:`spoken100.baselines.reference`) measured each full-size model's epoch time on one
-fold at one torch thread. An epoch's cost is proportional to the clips it trains on, so a paper
-protocol epoch costs 28/24 of an honest one. The estimate is
+fold; a record's core-seconds are its training's wall seconds times the torch threads it ran on
+(the record says how many). An epoch's cost is proportional to the clips it trains on, so it is
+scaled from the speakers the record's run trained on (its fold's training speakers minus its
+validation speakers: 24 of the full corpus) to each protocol's (the paper's 28, the honest 24):
 
-    core-hours = sum over tasks and protocols of  core-seconds per epoch x speakers / 24 x epochs x folds / 3600,
+    core-hours = sum over tasks and protocols of  core-seconds per epoch x speakers / trained speakers x epochs x folds / 3600,
 
 and on N one-thread workers the wall time is at least the larger of ``core-hours / N`` and the
-longest single run (a run cannot be split). Evaluation and the follow-up studies are left out.
-Everything here is an **estimate** from a measurement on the machine the records name.
+longest single run (a run cannot be split). A record's epoch time includes that epoch's evaluation
+of the validation and test speakers, as a run of the paper profile would; the follow-up studies
+are left out. Everything here is an **estimate** from a measurement on the machine the records name.
 """
 
 from __future__ import annotations
@@ -27,23 +30,40 @@ PROTOCOL_SPEAKERS = {"paper": 28, "honest": 24}
 MEASURED_SPEAKERS = PROTOCOL_SPEAKERS["honest"]
 
 
-def epoch_core_seconds(records: Sequence[dict]) -> pd.DataFrame:
-    """Measured core-seconds per honest-protocol epoch, per model and task (mean over the records' folds).
+def trained_speakers(record: dict) -> int:
+    """The speakers a record's run trained on: its fold's training speakers minus its validation speakers."""
+    spec = record.get("spec") or {}
+    train = (spec.get("fold") or {}).get("train")
+    if not train:
+        return MEASURED_SPEAKERS  # a record without its split: the full corpus's honest protocol
+    return len(train) - len(record.get("val_speakers") or spec.get("val_speakers") or [])
 
-    Only CPU records count (``cpu_hours``); a GPU record (``gpu_hours``) measures another kind of
-    cost and is left out here.
+
+def epoch_core_seconds(records: Sequence[dict]) -> pd.DataFrame:
+    """Measured core-seconds per honest-protocol epoch, per model and task (mean over the records' folds),
+    with the speakers the runs trained on (``trained_speakers``, to scale the cost to a protocol's).
+
+    Core-seconds are the run's wall seconds times its torch ``threads`` (1 when the record does not
+    say). Only CPU records count (``cpu_hours``); a GPU record (``gpu_hours``) measures another kind
+    of cost and is left out here.
     """
-    rows = [{"model": r["model"], "task": r["task"], "core_seconds": 3600 * r["cpu_hours"] / r["epochs"],
+    rows = [{"model": r["model"], "task": r["task"],
+             "core_seconds": 3600 * r["cpu_hours"] * int(r.get("threads") or 1) / r["epochs"],
+             "trained_speakers": trained_speakers(r),
              "device": r.get("device", "cpu"), "cpu": (r.get("machine") or {}).get("cpu", "")}
             for r in records
             if r.get("protocol", "honest") == "honest" and r.get("epochs") and r.get("cpu_hours") is not None]  # fmt: skip
     if not rows:
-        return pd.DataFrame(columns=["model", "task", "core_seconds", "device", "cpu"])
-    return (
-        pd.DataFrame(rows)
-        .groupby(["model", "task"], as_index=False, sort=False)
-        .agg(core_seconds=("core_seconds", "mean"), device=("device", "first"), cpu=("cpu", "first"))
-    )
+        return pd.DataFrame(
+            columns=["model", "task", "core_seconds", "speaker_seconds", "trained_speakers", "device", "cpu"]
+        )
+    frame = pd.DataFrame(rows)
+    frame["speaker_seconds"] = frame.core_seconds / frame.trained_speakers
+    out = frame.groupby(["model", "task"], as_index=False, sort=False).agg(
+        core_seconds=("core_seconds", "mean"), speaker_seconds=("speaker_seconds", "mean"),
+        trained_speakers=("trained_speakers", "mean"), device=("device", "first"), cpu=("cpu", "first"),
+    )  # fmt: skip
+    return out
 
 
 def paper_profile_cost(
@@ -65,10 +85,11 @@ def paper_profile_cost(
     rows = []
     for model, spec in BASELINES.items():
         per_task = [measured.core_seconds.get((model, task)) for task in tasks]
+        per_speaker = [measured.speaker_seconds.get((model, task)) for task in tasks]  # one speaker's clips, one epoch
         known = all(v is not None for v in per_task)
-        scale = [PROTOCOL_SPEAKERS[p] / MEASURED_SPEAKERS for p in protocols]
-        hours = sum(v * s * epochs * folds for v in per_task for s in scale) / 3600 if known else float("nan")
-        longest = max(per_task) * max(scale) * epochs / 3600 if known else float("nan")
+        speakers = [PROTOCOL_SPEAKERS[p] for p in protocols]
+        hours = sum(v * n * epochs * folds for v in per_speaker for n in speakers) / 3600 if known else float("nan")
+        longest = max(per_speaker) * max(speakers) * epochs / 3600 if known else float("nan")
         where = measured.loc[model].iloc[0] if model in measured.index.get_level_values(0) else None
         row = {"model": model, "title": spec.title,
                "measured_on": f"{where.device} ({where.cpu})" if where is not None else "not measured at full size",
