@@ -159,3 +159,17 @@ def test_accuracy_text_has_its_interval_and_chance():
     three = report.summary(report.long_results(_table()))
     text = report.accuracy_text(three[three.setting == report.HONEST].iloc[0], 4)
     assert "CI over folds" in text and text.endswith("(chance 25 %)") and "± 0.00" not in text
+
+
+def test_optimism_sentence_names_the_worst_and_never_prints_a_zero_width_interval():
+    gap = report.protocol_gap(report.long_results(_table()))
+    sentence = report.optimism_sentence(gap)
+    assert "the CNN-2D's number-task accuracy by 5.00 percentage points" in sentence  # (0.10 + 0.05 + 0) / 3
+    with_clips = gap.assign(clip_ci_low=0.01, clip_ci_high=0.09, clips=400)
+    assert "interval over its 400 test clips, given the epochs chosen: 1.00 to 9.00" in report.optimism_sentence(
+        with_clips
+    )
+    same = gap.assign(optimism=0.0, clip_ci_low=0.0, clip_ci_high=0.0, clips=400)
+    said = report.optimism_sentence(same)
+    assert "both rules chose the same epoch" in said and "0.00 to 0.00" not in said
+    assert "not read" in report.optimism_sentence(gap.iloc[0:0])
