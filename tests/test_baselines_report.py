@@ -173,3 +173,13 @@ def test_optimism_sentence_names_the_worst_and_never_prints_a_zero_width_interva
     said = report.optimism_sentence(same)
     assert "both rules chose the same epoch" in said and "0.00 to 0.00" not in said
     assert "not read" in report.optimism_sentence(gap.iloc[0:0])
+
+
+def test_accuracy_by_gender_keeps_the_interval_and_chance():
+    predictions = pd.DataFrame({"task": "number", "model": "cnn_2d", "gender": ["female"] * 40 + ["male"] * 10,
+                                "y_true": 0, "y_pred": [0] * 30 + [1] * 10 + [0] * 5 + [1] * 5})  # fmt: skip
+    table = report.accuracy_by_gender(predictions)
+    row = table.loc[("number", "cnn_2d")]
+    assert row["chance"] == "1 %"
+    assert row["female (95 % CI)"].startswith("75.0 % (") and row["female (95 % CI)"].endswith(", 40 clips)")
+    assert row["male (95 % CI)"].startswith("50.0 % (") and row["male (95 % CI)"].endswith(", 10 clips)")

@@ -23,7 +23,14 @@ from scipy import stats as sps
 
 from spoken100.baselines.experiment import epochs_for
 from spoken100.baselines.models import BASELINES, build_model
-from spoken100.baselines.stats import CONFIDENCE, mean_sd_ci, paired_comparison, prediction_table, wilson_interval
+from spoken100.baselines.stats import (
+    CONFIDENCE,
+    accuracy_by,
+    mean_sd_ci,
+    paired_comparison,
+    prediction_table,
+    wilson_interval,
+)
 from spoken100.data import paper_facts
 from spoken100.data.tasks import TASK_CLASSES
 
@@ -218,6 +225,18 @@ def replicate_spreads(spread: pd.DataFrame, tasks: Sequence[str]) -> dict[str, f
     first = spread[spread.model == spread.model.iloc[0]] if len(spread) else spread
     points = dict(zip(first.task, first.spread_points, strict=True))
     return {task: float(points.get(task, float("nan"))) for task in tasks}
+
+
+def accuracy_by_gender(predictions: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """Per task and model, each gender's accuracy as text with its Wilson interval over the pooled
+    test clips, and the task's chance level beside them (a pivot of :func:`stats.accuracy_by`)."""
+    by = accuracy_by(predictions, ["task", "model", "gender"], confidence)
+    by["text"] = [f"{100 * r.accuracy:.1f} % ({100 * r.ci_low:.1f}-{100 * r.ci_high:.1f}, {int(r.n):,} clips)"
+                  for r in by.itertuples()]  # fmt: skip
+    wide = by.pivot_table(index=["task", "model"], columns="gender", values="text", aggfunc="first")
+    wide.columns = [f"{gender} ({100 * confidence:g} % CI)" for gender in wide.columns]
+    wide.insert(0, "chance", [f"{100 / TASK_CLASSES[task]:g} %" for task, _ in wide.index])
+    return wide
 
 
 def replicated_model(spread: pd.DataFrame) -> str:
