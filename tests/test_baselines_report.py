@@ -25,7 +25,7 @@ def test_long_results_and_summary():
     summary = report.summary(long)
     honest = summary[summary.setting == report.HONEST].iloc[0]
     assert honest["mean"] == pytest.approx(0.5333333)
-    assert honest["n"] == 3
+    assert honest["n"] == 3 and honest["chance"] == 0.01  # the number task's 100 classes
 
 
 def test_protocol_gap_is_the_paired_difference_on_identical_runs():
@@ -183,3 +183,24 @@ def test_accuracy_by_gender_keeps_the_interval_and_chance():
     assert row["chance"] == "1 %"
     assert row["female (95 % CI)"].startswith("75.0 % (") and row["female (95 % CI)"].endswith(", 40 clips)")
     assert row["male (95 % CI)"].startswith("50.0 % (") and row["male (95 % CI)"].endswith(", 10 clips)")
+
+
+def test_learning_curves_and_bars_draw_chance():
+    from types import SimpleNamespace
+
+    import matplotlib.pyplot as plt
+
+    history = pd.DataFrame({"epoch": [0, 1], "train_accuracy": [0.3, 0.5], "val_accuracy": [0.3, 0.4],
+                            "test_accuracy": [0.3, 0.4]})  # fmt: skip
+    runs = [SimpleNamespace(history=history, spec=SimpleNamespace(model="cnn_2d", task=task, protocol="honest",
+                                                                  fold=SimpleNamespace(fold=1)))
+            for task in ("language", "number")]  # fmt: skip
+    fig = report.learning_curves(runs)
+    levels = sorted(
+        {round(line.get_ydata()[0], 4) for ax in fig.axes for line in ax.lines if line.get_linestyle() == ":"}
+    )
+    assert levels == [0.01, 0.25]
+    bars = report.accuracy_bars(pd.DataFrame({"g": ["a"], "accuracy": [0.5], "ci_low": [0.4], "ci_high": [0.6]}),
+                                "g", "t", chance=0.01)  # fmt: skip
+    assert any(line.get_ydata()[0] == 0.01 for line in bars.axes[0].lines)
+    plt.close("all")

@@ -63,7 +63,7 @@ def long_results(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def summary(long: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
-    """Per model, task and setting: the fold statistics and an interval over the test clips.
+    """Per model, task and setting: chance, the fold statistics and an interval over the test clips.
 
     Fold statistics: mean, population SD (as the paper printed), sample SD and a t interval across
     folds (``ci_low``, ``ci_high``; NaN with one fold). Clip interval: a Wilson interval of the
@@ -83,7 +83,7 @@ def summary(long: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
             low, high = wilson_interval(correct, n, confidence)
             clips = {"n_clips": n, "clip_low": low, "clip_high": high}
         rows.append({"task": task, "setting": setting, "model": model, "title": BASELINES[model].title,
-                     **stats.drop("confidence").to_dict(), **clips})  # fmt: skip
+                     "chance": 1 / TASK_CLASSES[task], **stats.drop("confidence").to_dict(), **clips})  # fmt: skip
     out = pd.DataFrame(rows)
     if len(out):
         out["n"] = out["n"].astype(int)
@@ -279,6 +279,9 @@ def learning_curves(results: Sequence) -> plt.Figure:
     grid = sns.relplot(data=data, x="epoch", y="accuracy", hue="split", row="task", col="model", kind="line",
                        height=2.4, aspect=1.1, errorbar=None, facet_kws={"ylim": (0, 1.02)})  # fmt: skip
     grid.set_titles("{col_name} · {row_name}")
+    for (task, _), ax in grid.axes_dict.items():  # chance, so a curve that never left it is seen as such
+        ax.axhline(1 / TASK_CLASSES[task], color="grey", ls=":", lw=1)
+    grid.figure.suptitle("dotted: chance", y=1.0, fontsize=9)
     return grid.figure
 
 
@@ -297,14 +300,18 @@ def confusion_heatmap(cm: pd.DataFrame, title: str, annotate: bool | None = None
     return fig
 
 
-def accuracy_bars(table: pd.DataFrame, column: str, title: str) -> plt.Figure:
-    """Accuracy with its Wilson interval per group (the output of :func:`stats.accuracy_by`)."""
+def accuracy_bars(table: pd.DataFrame, column: str, title: str, chance: float | None = None) -> plt.Figure:
+    """Accuracy with its Wilson interval per group (the output of :func:`stats.accuracy_by`), and the
+    task's ``chance`` level as a dotted line when given."""
     fig, ax = plt.subplots(figsize=(max(4, 0.5 * len(table) + 2), 3))
     x = np.arange(len(table))
     ax.bar(x, table.accuracy, color=sns.color_palette("colorblind")[0])
     ax.errorbar(x, table.accuracy, yerr=[table.accuracy - table.ci_low, table.ci_high - table.accuracy],
                 fmt="none", color="black", capsize=3)  # fmt: skip
     ax.set_xticks(x, table[column].astype(str), rotation=30 if len(table) > 5 else 0)
+    if chance is not None:
+        ax.axhline(chance, color="grey", ls=":", lw=1, label="chance")
+        ax.legend(fontsize=8)
     ax.set(ylim=(0, 1.02), ylabel="accuracy", title=title)
     fig.tight_layout()
     return fig
