@@ -88,7 +88,10 @@ def test_records_round_trip_and_meet_the_builds_runs(tmp_path):
     assert reference.verdict_of(table, "cnn_2d", "language") == row["verdict"]
     assert reference.verdict_of(table, "rnn", "language") == "no long run yet"
     records[0]["training_code"] = "older"
-    assert reference.convergence_table([short], records).stale.iloc[0]
+    stale = reference.convergence_table([short], records).iloc[0]
+    assert stale.stale and stale.verdict.startswith("stale (the long run was trained by other code")
+    assert stale.verdict.endswith(row["verdict"])  # the same verdict, flagged
+    records[0]["training_code"] = reference.training_code()
     # a long run at another peak rate (as another processor's range test may choose) is not like for like
     other = [{**records[0], "learning_rate": 5e-4}]
     (row,) = reference.convergence_table([short], other).to_dict("records")

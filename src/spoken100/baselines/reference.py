@@ -187,7 +187,9 @@ def verdict(
     budget = ""
     if math.isfinite(level.get("seconds_needed", math.nan)):
         per = f" at {threads} thread{'s' if threads != 1 else ''}" if threads else ""
-        budget = f" (after {level['seconds_needed'] / 60:.0f} min of its training{per})"
+        seconds = level["seconds_needed"]
+        took = f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+        budget = f" (after {took} of its training{per})"
     return (f"{flag}{gap:.1f} points below plateau after {default_epochs} epochs; the long run came within "
             f"{100 * tolerance:.0f} points at epoch {level['epochs_needed']}{budget}{rising}")  # fmt: skip
 
@@ -270,6 +272,8 @@ def convergence_table(
         said = verdict(default_val, level, spec.epochs, tolerance, chance=row["chance"], threads=record.get("threads"))
         if differences:
             said = f"not like for like (long run vs this build: {'; '.join(differences)}): {said}"
+        if is_stale(record):
+            said = f"stale (the long run was trained by other code than this build's): {said}"
         rows.append({**row, "plateau": level["plateau"], "gap_points": 100 * (level["plateau"] - default_val),
                      "verdict": said, "epochs_needed": level["epochs_needed"],
                      "minutes_needed": level["seconds_needed"] / 60, "long_run_epochs": level["epochs_run"],
