@@ -204,3 +204,21 @@ def test_learning_curves_and_bars_draw_chance():
                                 "g", "t", chance=0.01)  # fmt: skip
     assert any(line.get_ydata()[0] == 0.01 for line in bars.axes[0].lines)
     plt.close("all")
+
+
+def test_the_best_models_accuracy_and_its_rule_follow_the_protocols_trained():
+    from spoken100.baselines import studies
+
+    table = pd.DataFrame({"model": ["cnn_2d", "rnn"], "task": "number", "protocol": "honest",
+                          "val_accuracy": [0.2, 0.3], "accuracy": [0.5, 0.1]})  # fmt: skip
+    assert studies.best_model(table, "number") == "rnn" and studies.selection_rule(table, "number").startswith(
+        "validation"
+    )
+    paper_only = table.assign(protocol="paper", val_accuracy=np.nan)
+    assert studies.best_model(paper_only, "number") == "cnn_2d"
+    assert studies.selection_rule(paper_only, "number").startswith("test accuracy (the paper's rule")
+    summary = report.summary(report.long_results(_table()))
+    assert report.model_accuracy(summary, "cnn_2d", "number") == pytest.approx(0.5333333)  # the honest setting
+    paper = report.summary(report.long_results(_table().query("protocol == 'paper'")))
+    assert report.model_accuracy(paper, "cnn_2d", "number") == pytest.approx((0.65 + 0.50 + 0.75) / 3)
+    assert np.isnan(report.model_accuracy(summary, "rnn", "number"))

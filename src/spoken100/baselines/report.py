@@ -358,6 +358,17 @@ def epochs_text(epochs: int | dict[str, int], models: Sequence[str]) -> str:
     return "epochs per model: " + ", ".join(f"{BASELINES[m].title} {n}" for m, n in counts.items())
 
 
+def model_accuracy(summary_table: pd.DataFrame, model: str, task: str) -> float:
+    """``model``'s mean accuracy on ``task`` in a :func:`summary` table: under the honest protocol's
+    validation rule when the build trained honest runs, else under the first setting it has (a
+    paper-only profile); NaN when the model has no row."""
+    rows = summary_table[(summary_table.task == task) & (summary_table.model == model)]
+    if rows.empty:
+        return float("nan")
+    honest = rows[rows.setting == HONEST]
+    return float((honest if len(honest) else rows).iloc[0]["mean"])
+
+
 def accuracy_text(row: pd.Series | dict, n_classes: int) -> str:
     """A :func:`summary` row as the comparison page prints it: the accuracy with its interval (see
     :func:`_fmt`: across folds, else over the test clips; never "± 0.00") and chance beside it."""

@@ -46,6 +46,14 @@ def best_model(results_table: pd.DataFrame, task: str) -> str:
     return str(means.sort_values(ascending=False, kind="stable").index[0])
 
 
+def selection_rule(results_table: pd.DataFrame, task: str) -> str:
+    """How :func:`best_model` chose on ``task``, as the chapter and the comparison page print it."""
+    rows = results_table[results_table.task == task]
+    if ((rows.protocol == "honest") & rows.val_accuracy.notna()).any():
+        return "validation accuracy (honest protocol; the test speakers take no part)"
+    return "test accuracy (the paper's rule: this profile trained no honest runs, so there are no validation speakers)"
+
+
 def train_augmented(
     corpus,
     base: RunResult,
