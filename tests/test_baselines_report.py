@@ -222,3 +222,12 @@ def test_the_best_models_accuracy_and_its_rule_follow_the_protocols_trained():
     paper = report.summary(report.long_results(_table().query("protocol == 'paper'")))
     assert report.model_accuracy(paper, "cnn_2d", "number") == pytest.approx((0.65 + 0.50 + 0.75) / 3)
     assert np.isnan(report.model_accuracy(summary, "rnn", "number"))
+
+
+def test_noise_table_sets_chance_beside_the_snrs():
+    noise = pd.DataFrame({"task": ["number", "number", "language"], "model": "CNN-2D", "noise": "white",
+                          "snr_db": [20, 0, 20], "accuracy": [0.5, 0.1, 0.9]})  # fmt: skip
+    table = report.noise_table(noise)
+    assert table.loc[("number", "CNN-2D", "white"), "chance"] == 0.01
+    assert table.loc[("language", "CNN-2D", "white"), "chance"] == 0.25
+    assert table.loc[("number", "CNN-2D", "white"), 0] == 0.1

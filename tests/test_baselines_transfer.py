@@ -144,7 +144,8 @@ def test_pad_crop_table_retrains_each_task_that_has_a_run(monkeypatch):
     monkeypatch.setattr(studies, "train_pad_crop", fake_pad_crop)
     table = transfer.pad_crop_table("corpus", results, "cnn_2d", ["number", "language"])
     assert retrained == [("corpus", number), ("corpus", language)]
-    assert list(table.columns) == ["task", "model", transfer.RESAMPLED, transfer.PADDED]
+    assert list(table.columns) == ["task", "model", "chance", transfer.RESAMPLED, transfer.PADDED]
+    assert list(table.chance) == [0.01, 0.25]
     assert list(table.task) == ["number", "language"]
     assert set(table.model) == {BASELINES["cnn_2d"].title}
     assert list(table[transfer.RESAMPLED]) == [0.4, 0.8]

@@ -239,6 +239,14 @@ def accuracy_by_gender(predictions: pd.DataFrame, confidence: float = CONFIDENCE
     return wide
 
 
+def noise_table(noise: pd.DataFrame) -> pd.DataFrame:
+    """:func:`studies.noise_study` rows as one line per task, model and noise colour, the SNRs as
+    columns, and the task's chance level beside them."""
+    wide = noise.pivot_table(index=["task", "model", "noise"], columns="snr_db", values="accuracy", sort=False)
+    wide.insert(0, "chance", [1 / TASK_CLASSES[task] for task, _, _ in wide.index])
+    return wide
+
+
 def replicated_model(spread: pd.DataFrame) -> str:
     """Which model :func:`replicate_spreads` speaks of, and with which seeds (the comparison page names it)."""
     if spread.empty:

@@ -30,6 +30,7 @@ from spoken100.baselines.models import BASELINES
 from spoken100.baselines.train import RunResult, load_model, predict
 from spoken100.data.corpus import Corpus
 from spoken100.data.inputs import corpus_inputs
+from spoken100.data.tasks import TASK_CLASSES
 
 #: Column of the like-for-like synthetic score (see :func:`synthetic_digit_accuracy`).
 SYNTHETIC_DIGITS = "corpus test speakers, English 0-9 (restricted like FSDD)"
@@ -108,7 +109,8 @@ def transfer_study(
                      SYNTHETIC_DIGITS: synthetic_digit_accuracy(corpus, run, network),
                      SYNTHETIC_CLIPS: synthetic_digit_clips(corpus, run),
                      **{f"FSDD {k}": v for k, v in evaluation.summary().items()},
-                     "chance (restricted)": DIGIT_CHANCE})  # fmt: skip
+                     "chance (restricted)": DIGIT_CHANCE,
+                     "chance (unrestricted)": 1 / TASK_CLASSES["number"]})  # fmt: skip
     return TransferStudy(pd.DataFrame(rows), message, skipped=False, evaluations=evaluations, folder=folder)
 
 
@@ -142,14 +144,14 @@ def pad_crop_table(corpus: Corpus, results: Sequence[RunResult], model: str, tas
 
     For every task in ``tasks`` with an honest run of ``model`` in ``results``, the run is retrained
     by :func:`~spoken100.baselines.studies.train_pad_crop` (same fold and settings) and one row
-    gives ``task``, ``model`` (the baseline's title) and both accuracies (columns :data:`RESAMPLED`
-    and :data:`PADDED`). Tasks without such a run get no row; with none at all the table is empty.
+    gives ``task``, ``model`` (the baseline's title), the task's ``chance`` and both accuracies
+    (columns :data:`RESAMPLED` and :data:`PADDED`). Tasks without such a run get no row; with none at all the table is empty.
     """
     rows = []
     for task in tasks:
         base = studies.find_run(results, model, task)
         if base is not None:
             padded = studies.train_pad_crop(corpus, base)
-            rows.append({"task": task, "model": BASELINES[model].title,
+            rows.append({"task": task, "model": BASELINES[model].title, "chance": 1 / TASK_CLASSES[task],
                          RESAMPLED: base.reported_accuracy, PADDED: padded.reported_accuracy})  # fmt: skip
     return pd.DataFrame(rows)
