@@ -127,3 +127,10 @@ def test_matching_and_summary():
     assert row["clip_ci_low"] <= row["accuracy"] <= row["clip_ci_high"] and row["same_corpus"]
     assert not reference.reference_summary([record], digest="else").same_corpus.iloc[0]
     assert reference.reference_summary([]).empty
+
+
+def test_a_short_budget_is_printed_in_seconds():
+    quick = reference.plateau({"val_accuracy": [0.2, 0.6, 0.62, 0.61], "seconds": [20.0, 40.0, 40.0, 40.0]})
+    assert reference.verdict(0.3, quick, default_epochs=1, threads=1).endswith(
+        "(after 60 s of its training at 1 thread)"
+    )

@@ -116,7 +116,7 @@ def test_training_noise_sentence_reads_the_spread_table():
     # the comparison page names the model the spread is of (the first replicated one), with its seeds
     named = pd.concat([other.assign(seeds=[[0, 5]], fold=2), spread.assign(fold=1)], ignore_index=True)
     assert report.replicated_model(named) == "RNN (BiLSTM), seeds 0, 5, fold 2"
-    assert report.replicated_model(spread.iloc[0:0]).startswith("no model retrained")
+    assert report.replicated_model(spread.iloc[0:0]) == ""
 
 
 def test_learning_rate_steps_are_named_only_under_the_papers_schedule():
@@ -138,12 +138,14 @@ def test_model_recipe_says_epochs_schedule_and_a_narrowed_network():
     narrow = report.model_recipe("rnn", epochs={"rnn": 3, "default": 2}, schedule="onecycle",
                                  model_options={"rnn": {"width": 0.25}}, max_batches={"rnn": 40})  # fmt: skip
     count = report.parameter_count("rnn", 100, {"width": 0.25})
-    assert (
-        narrow.startswith("3 epochs")
-        and f"width=0.25: {count:,} parameters" in narrow
-        and "at most 40 batches" in narrow
+    assert narrow.startswith("3 epochs") and f"width=0.25: {count:,} parameters at 100 classes" in narrow
+    assert "at most 40 batches" in narrow
+    four = report.model_recipe(
+        "rnn", epochs=2, schedule="onecycle", model_options={"rnn": {"width": 0.25}}, n_classes=4
     )
-    assert "Adam steps" in report.model_recipe("cnn_2d", epochs=75, schedule="paper")
+    assert f"{report.parameter_count('rnn', 4, {'width': 0.25}):,} parameters at 4 classes" in four
+    assert report.model_recipe("cnn_2d", epochs=75, schedule="paper") == ""  # the paper's own recipe: nothing differs
+    assert "Adam steps" in report.model_recipe("cnn_2d", epochs=40, schedule="paper")
     assert report.epochs_text(2, ["cnn_2d", "rnn"]) == "2 epochs"
     assert (
         report.epochs_text({"rnn": 3, "default": 1}, ["cnn_2d", "rnn"]) == "epochs per model: CNN-2D 1, RNN (BiLSTM) 3"
@@ -159,6 +161,11 @@ def test_accuracy_text_has_its_interval_and_chance():
     three = report.summary(report.long_results(_table()))
     text = report.accuracy_text(three[three.setting == report.HONEST].iloc[0], 4)
     assert "CI over folds" in text and text.endswith("(chance 25 %)") and "± 0.00" not in text
+    # folds that all scored the same: no "± 0.00", the clip interval instead
+    alike = _table().assign(accuracy=0.5, val_selected_accuracy=0.5, n_test=400)
+    same = report.summary(report.long_results(alike))
+    text = report.accuracy_text(same[same.setting == report.HONEST].iloc[0], 100)
+    assert "± 0.00" not in text and "over 1,200 test clips" in text
 
 
 def test_optimism_sentence_names_the_worst_and_never_prints_a_zero_width_interval():
@@ -171,7 +178,7 @@ def test_optimism_sentence_names_the_worst_and_never_prints_a_zero_width_interva
     )
     same = gap.assign(optimism=0.0, clip_ci_low=0.0, clip_ci_high=0.0, clips=400)
     said = report.optimism_sentence(same)
-    assert "both rules chose the same epoch" in said and "0.00 to 0.00" not in said
+    assert "scored alike on the test clips" in said and "0.00 to 0.00" not in said
     assert "not read" in report.optimism_sentence(gap.iloc[0:0])
 
 

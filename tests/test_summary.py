@@ -123,7 +123,7 @@ def test_a_glued_recipe_is_printed_before_the_rows_own_deviation(tmp_path):
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
     _executed(notebooks / "04_baselines.ipynb", {"accuracy_text_rnn_number": "6.90 % (chance 1 %)",
-                                                 "recipe_rnn": "2 epochs; width=0.25: 1 parameters"})  # fmt: skip
+                                                 "recipe_rnn_number": "2 epochs; width=0.25: 1 parameters"})  # fmt: skip
     table = summary.write_summary(notebooks, {"kind": "standin", "label": "x", "n_clips": 1}, "smoke", tmp_path / "o")
     (line,) = [row for row in table["comparison"].read_text().splitlines() if "RNN (BiLSTM), number task (100" in row]
     assert "| 6.90 % (chance 1 %) |" in line and "| 2 epochs; width=0.25: 1 parameters; honest protocol" in line

@@ -36,12 +36,16 @@ def trained_speakers(record: dict) -> int:
     train = (spec.get("fold") or {}).get("train")
     if not train:
         return MEASURED_SPEAKERS  # a record without its split: the full corpus's honest protocol
-    return len(train) - len(record.get("val_speakers") or spec.get("val_speakers") or [])
+    trained = len(train) - len(record.get("val_speakers") or spec.get("val_speakers") or [])
+    if trained < 1:
+        raise ValueError(f"the {record.get('model')} {record.get('task')} record trained on no speakers")
+    return trained
 
 
 def epoch_core_seconds(records: Sequence[dict]) -> pd.DataFrame:
-    """Measured core-seconds per honest-protocol epoch, per model and task (mean over the records' folds),
-    with the speakers the runs trained on (``trained_speakers``, to scale the cost to a protocol's).
+    """Measured core-seconds per epoch of the records' runs, per model and task (mean over folds),
+    with the speakers those runs trained on (``trained_speakers``) and the cost of one speaker's
+    clips per epoch (``speaker_seconds``), which scales the cost to a protocol's speakers.
 
     Core-seconds are the run's wall seconds times its torch ``threads`` (1 when the record does not
     say). Only CPU records count (``cpu_hours``); a GPU record (``gpu_hours``) measures another kind
@@ -78,7 +82,8 @@ def paper_profile_cost(
     """One row per model: measured epoch cost, runs, estimated core-hours and wall hours on N workers.
 
     A model without a record for every task gets NaN (never a guess). Returns columns ``model``,
-    ``title``, ``measured_on``, ``core_s_per_epoch`` (mean over tasks, honest protocol), ``runs``,
+    ``title``, ``measured_on``, ``core_s_per_epoch`` (mean over tasks, scaled to the honest
+    protocol's speakers), ``runs``,
     ``core_hours``, ``longest_run_hours`` and ``hours_on_<N>_workers``; a last row ``total``.
     """
     measured = epoch_core_seconds(records).set_index(["model", "task"])
@@ -93,7 +98,7 @@ def paper_profile_cost(
         where = measured.loc[model].iloc[0] if model in measured.index.get_level_values(0) else None
         row = {"model": model, "title": spec.title,
                "measured_on": f"{where.device} ({where.cpu})" if where is not None else "not measured at full size",
-               "core_s_per_epoch": sum(per_task) / len(per_task) if known else float("nan"),
+               "core_s_per_epoch": MEASURED_SPEAKERS * sum(per_speaker) / len(per_speaker) if known else float("nan"),
                "runs": len(tasks) * folds * len(protocols), "core_hours": hours, "longest_run_hours": longest}  # fmt: skip
         for n in workers:
             row[f"hours_on_{n}_workers"] = max(hours / n, longest) if known else float("nan")

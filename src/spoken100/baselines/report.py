@@ -122,14 +122,16 @@ def protocol_gap(
 
 def optimism_sentence(gap: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
     """The findings' sentence on the paper's selection rule: the largest inflation in :func:`protocol_gap`,
-    with its interval over the test clips. When no run's two rules chose different epochs every
-    per-clip difference is 0, and the sentence says so instead of printing a zero-width interval."""
+    with its interval over the test clips. When the two rules' epochs scored alike in every run
+    (the same epoch, or two epochs equally accurate) every per-clip difference is 0, and the
+    sentence says so instead of printing a zero-width interval."""
     if gap.empty:
         return "The paper's selection rule was not read from this build's runs."
     worst = gap.loc[gap.optimism.idxmax()]
     if not worst.optimism > 0:
-        return ("Choosing the epoch on the test fold instead changed no accuracy: in every run both rules chose the "
-                "same epoch, so these runs say nothing about how large the selection bias is.")  # fmt: skip
+        return ("Choosing the epoch on the test fold instead changed no accuracy: in every run the epochs the two "
+                "rules chose scored alike on the test clips, so these runs say nothing about how large the selection "
+                "bias is.")  # fmt: skip
     interval = ""
     if np.isfinite(worst.get("clip_ci_low", np.nan)):
         interval = (f" ({100 * confidence:g} % interval over its {int(worst.clips):,} test clips, given the epochs "
@@ -157,17 +159,21 @@ def _clip_gaps(results: Sequence, index: pd.DataFrame, confidence: float) -> dic
 def _fmt(row: pd.Series) -> str:
     """A summary row as text: mean ± SD across folds when there are several, and always an interval.
 
-    One fold has no spread across folds, so it is never printed "± 0.00": its interval is the
-    Wilson interval over its test clips.
+    One fold, or folds that all scored the same, have no spread across folds, so they are never
+    printed "± 0.00": their interval is the Wilson interval over the test clips (or, where the
+    epoch was chosen on those clips, a statement that there is none).
     """
     mean = row["mean"]
     if np.isnan(mean):
         return "–"
     text = f"{100 * mean:.2f} %"
-    if row["n"] > 1:
+    spread = row["n"] > 1 and row.get("sd_population", 0) > 0
+    if spread:
         text = f"{100 * mean:.2f} ± {100 * row['sd_population']:.2f} % (95 % CI over folds {100 * row['ci_low']:.1f}-{100 * row['ci_high']:.1f})"
     elif not np.isnan(row.get("clip_low", np.nan)):
         text += f" (95 % CI over {int(row['n_clips']):,} test clips {100 * row['clip_low']:.1f}-{100 * row['clip_high']:.1f})"
+    elif row["n"] > 1:
+        text += f" (the same on all {int(row['n'])} folds; no interval over clips for this setting)"
     return text
 
 
@@ -229,7 +235,11 @@ def replicate_spreads(spread: pd.DataFrame, tasks: Sequence[str]) -> dict[str, f
 
 def accuracy_by_gender(predictions: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
     """Per task and model, each gender's accuracy as text with its Wilson interval over the pooled
-    test clips, and the task's chance level beside them (a pivot of :func:`stats.accuracy_by`)."""
+    test clips, and the task's chance level beside them (a pivot of :func:`stats.accuracy_by`).
+    Only the honest runs' predictions count when there are any, so that a profile training both
+    protocols neither counts a test clip twice nor mixes in epochs chosen on the test clips."""
+    if "protocol" in predictions and (predictions.protocol == "honest").any():
+        predictions = predictions[predictions.protocol == "honest"]  # each test clip once, epochs chosen on validation
     by = accuracy_by(predictions, ["task", "model", "gender"], confidence)
     by["text"] = [f"{100 * r.accuracy:.1f} % ({100 * r.ci_low:.1f}-{100 * r.ci_high:.1f}, {int(r.n):,} clips)"
                   for r in by.itertuples()]  # fmt: skip
@@ -250,7 +260,7 @@ def noise_table(noise: pd.DataFrame) -> pd.DataFrame:
 def replicated_model(spread: pd.DataFrame) -> str:
     """Which model :func:`replicate_spreads` speaks of, and with which seeds (the comparison page names it)."""
     if spread.empty:
-        return "no model retrained with other seeds in this build"
+        return ""  # nothing to name: the row's value already reads "not computed"
     first = spread.iloc[0]
     return f"{BASELINES[first.model].title}, seeds {', '.join(map(str, first.seeds))}, fold {first.fold}"
 
@@ -338,22 +348,29 @@ def model_recipe(
     schedule: str,
     model_options: dict[str, dict] | None = None,
     max_batches: dict[str, int | None] | None = None,
+    n_classes: int = 100,
 ) -> str:
     """One line: how this build trains ``model`` where it differs from the paper (epochs, schedule,
-    a batch cap, a changed network with its parameter count), for the comparison page's row of that
-    model, so a gap to the paper's figure is not read as the protocol's or the corpus's alone."""
+    a batch cap, a changed network with its parameter count at ``n_classes`` outputs), for the
+    comparison page's row of that model and task, so a gap to the paper's figure is not read as
+    the protocol's or the corpus's alone. The paper's own recipe gives an empty string."""
     paper_epochs = int(paper_facts.figure("baseline_epochs").value)
     n = epochs_for(epochs, model)
-    how = "one-cycle AdamW at a range-tested peak rate" if schedule == "onecycle" else "the paper's Adam steps"
-    parts = [f"{n} epoch{'s' if n != 1 else ''} of {how} (paper: {paper_epochs} epochs of Adam at stepped rates)"]
+    parts = []
+    if schedule != "paper" or n != paper_epochs:
+        how = "one-cycle AdamW at a range-tested peak rate" if schedule == "onecycle" else "the paper's Adam steps"
+        parts.append(
+            f"{n} epoch{'s' if n != 1 else ''} of {how} (paper: {paper_epochs} epochs of Adam at stepped rates)"
+        )
     cap = (max_batches or {}).get(model)
     if cap:
         parts.append(f"at most {cap} batches of 32 per epoch (paper: every clip)")
     options = (model_options or {}).get(model) or {}
     if options:
         changed = ", ".join(f"{option}={value}" for option, value in options.items())
-        published = paper_facts.figure(f"params_{model}_100").value
-        parts.append(f"{changed}: {parameter_count(model, 100, options):,} parameters (paper: {published:,.0f})")
+        published = paper_facts.figure(f"params_{model}_{n_classes}").value
+        count = parameter_count(model, n_classes, options)
+        parts.append(f"{changed}: {count:,} parameters at {n_classes} classes (paper: {published:,.0f})")
     return "; ".join(parts)
 
 

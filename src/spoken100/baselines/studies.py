@@ -49,9 +49,11 @@ def best_model(results_table: pd.DataFrame, task: str) -> str:
 def selection_rule(results_table: pd.DataFrame, task: str) -> str:
     """How :func:`best_model` chose on ``task``, as the chapter and the comparison page print it."""
     rows = results_table[results_table.task == task]
+    if rows.empty:
+        raise ValueError(f"no results for the {task} task")
     if ((rows.protocol == "honest") & rows.val_accuracy.notna()).any():
-        return "validation accuracy (honest protocol; the test speakers take no part)"
-    return "test accuracy (the paper's rule: this profile trained no honest runs, so there are no validation speakers)"
+        return "validation accuracy (honest protocol)"
+    return "test accuracy (the paper's rule: no honest run recorded a validation accuracy)"
 
 
 def train_augmented(

@@ -112,7 +112,7 @@ def _baseline_rows() -> list[Comparison]:
                     ("04_baselines", f"accuracy_text_{model}_{task}"), "{}", "",
                     "honest protocol, the profile's folds (see the top of the page)"
                     + ("; EfficientNet trained from scratch (no ImageNet weights offline)" if model == "cnn_effnet" else ""),
-                    ("04_baselines", f"recipe_{model}"),
+                    ("04_baselines", f"recipe_{model}_{task}"),
                 )
             )  # fmt: skip
     return rows
