@@ -32,7 +32,7 @@ from spoken100.baselines.stats import (
     wilson_interval,
 )
 from spoken100.data import paper_facts
-from spoken100.data.tasks import TASK_CLASSES
+from spoken100.data.tasks import chance
 
 PAPER = "paper protocol"
 HONEST = "honest"
@@ -83,7 +83,7 @@ def summary(long: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
             low, high = wilson_interval(correct, n, confidence)
             clips = {"n_clips": n, "clip_low": low, "clip_high": high}
         rows.append({"task": task, "setting": setting, "model": model, "title": BASELINES[model].title,
-                     "chance": 1 / TASK_CLASSES[task], **stats.drop("confidence").to_dict(), **clips})  # fmt: skip
+                     "chance": chance(task), **stats.drop("confidence").to_dict(), **clips})  # fmt: skip
     out = pd.DataFrame(rows)
     if len(out):
         out["n"] = out["n"].astype(int)
@@ -190,7 +190,7 @@ def paper_comparison(summary_table: pd.DataFrame, corpus_label: str, n_folds_tot
             if mine.empty:
                 continue
             published = spec.number_accuracy.display() if task == "number" else "not published"
-            row = {"model": spec.title, "task": task, "chance": f"{100 / TASK_CLASSES[task]:g} %",
+            row = {"model": spec.title, "task": task, "chance": f"{100 * chance(task):g} %",
                    "paper (SpokeN-100, 8 folds, paper protocol)": published}  # fmt: skip
             for setting in SETTINGS:
                 hit = mine[mine.setting == setting]
@@ -245,7 +245,7 @@ def accuracy_by_gender(predictions: pd.DataFrame, confidence: float = CONFIDENCE
                   for r in by.itertuples()]  # fmt: skip
     wide = by.pivot_table(index=["task", "model"], columns="gender", values="text", aggfunc="first")
     wide.columns = [f"{gender} ({100 * confidence:g} % CI)" for gender in wide.columns]
-    wide.insert(0, "chance", [f"{100 / TASK_CLASSES[task]:g} %" for task, _ in wide.index])
+    wide.insert(0, "chance", [f"{100 * chance(task):g} %" for task, _ in wide.index])
     return wide
 
 
@@ -253,7 +253,7 @@ def noise_table(noise: pd.DataFrame) -> pd.DataFrame:
     """:func:`studies.noise_study` rows as one line per task, model and noise colour, the SNRs as
     columns, and the task's chance level beside them."""
     wide = noise.pivot_table(index=["task", "model", "noise"], columns="snr_db", values="accuracy", sort=False)
-    wide.insert(0, "chance", [1 / TASK_CLASSES[task] for task, _, _ in wide.index])
+    wide.insert(0, "chance", [chance(task) for task, _, _ in wide.index])
     return wide
 
 
@@ -298,7 +298,7 @@ def learning_curves(results: Sequence) -> plt.Figure:
                        height=2.4, aspect=1.1, errorbar=None, facet_kws={"ylim": (0, 1.02)})  # fmt: skip
     grid.set_titles("{col_name} · {row_name}")
     for (task, _), ax in grid.axes_dict.items():  # chance, so a curve that never left it is seen as such
-        ax.axhline(1 / TASK_CLASSES[task], color="grey", ls=":", lw=1)
+        ax.axhline(chance(task), color="grey", ls=":", lw=1)
     grid.figure.suptitle("dotted: chance", y=1.0, fontsize=9)
     return grid.figure
 

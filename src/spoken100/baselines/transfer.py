@@ -30,7 +30,7 @@ from spoken100.baselines.models import BASELINES
 from spoken100.baselines.train import RunResult, load_model, predict
 from spoken100.data.corpus import Corpus
 from spoken100.data.inputs import corpus_inputs
-from spoken100.data.tasks import TASK_CLASSES
+from spoken100.data.tasks import chance
 
 #: Column of the like-for-like synthetic score (see :func:`synthetic_digit_accuracy`).
 SYNTHETIC_DIGITS = "corpus test speakers, English 0-9 (restricted like FSDD)"
@@ -110,7 +110,7 @@ def transfer_study(
                      SYNTHETIC_CLIPS: synthetic_digit_clips(corpus, run),
                      **{f"FSDD {k}": v for k, v in evaluation.summary().items()},
                      "chance (restricted)": DIGIT_CHANCE,
-                     "chance (unrestricted)": 1 / TASK_CLASSES["number"]})  # fmt: skip
+                     "chance (unrestricted)": chance("number")})  # fmt: skip
     return TransferStudy(pd.DataFrame(rows), message, skipped=False, evaluations=evaluations, folder=folder)
 
 
@@ -152,6 +152,6 @@ def pad_crop_table(corpus: Corpus, results: Sequence[RunResult], model: str, tas
         base = studies.find_run(results, model, task)
         if base is not None:
             padded = studies.train_pad_crop(corpus, base)
-            rows.append({"task": task, "model": BASELINES[model].title, "chance": 1 / TASK_CLASSES[task],
+            rows.append({"task": task, "model": BASELINES[model].title, "chance": chance(task),
                          RESAMPLED: base.reported_accuracy, PADDED: padded.reported_accuracy})  # fmt: skip
     return pd.DataFrame(rows)

@@ -27,7 +27,7 @@ from typing import Any
 import nbformat
 
 from spoken100.data import atomic, paper_facts
-from spoken100.data.tasks import TASK_CLASSES
+from spoken100.data.tasks import TASK_CLASSES, chance
 
 #: The cell tag that marks the landing page's figure in an executed notebook (its first PNG is used).
 HEADLINE_TAG = "headline-figure"
@@ -35,7 +35,7 @@ NOT_COMPUTED = "not computed in this build"
 
 #: Chance level of each task as printed beside an accuracy (one over its classes), and of the
 #: restricted scoring of spoken digits 0-9 (FSDD): derived, never typed.
-CHANCE = {task: f"{100 / n:g} %" for task, n in TASK_CLASSES.items()}
+CHANCE = {task: f"{100 * chance(task):g} %" for task in TASK_CLASSES}
 DIGIT_CHANCE = f"{100 / 10:g} %"  # ten digits
 
 #: The baselines in the paper's order, as ``(model key, title)``, from the published figures' table.
