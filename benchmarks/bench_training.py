@@ -2,14 +2,15 @@
 
 For every baseline at full size (100 classes, batch 32, the paper's optimiser Adam), clips per second
 of one training epoch through :func:`spoken100.baselines.train.train_epoch` (the function the book
-trains with) and through the paper's own framework, Keras, on a twin built from the published
+trains with, with the book's fused optimiser and channels-last layout; the path before them is timed
+too, for the speed-up) and through the paper's own framework, Keras, on a twin built from the published
 layer list (``_keras_twins.py``, checked against the published parameter counts), on the same machine
 in the same run, with the same number of CPU threads. Inputs are random arrays at the scale of the
 real ones (log-mel in dB, uniform in [-80, 0]; waveforms of amplitude about 0.1), because the values
 decide how often the arithmetic meets denormal floats. Both sides train one batch per call in a
 Python loop (PyTorch: :func:`~spoken100.baselines.train.train_epoch`; Keras: ``train_on_batch``
 with Keras' default compilation), first ``--warmup`` batches untimed (graph tracing, allocator
-warm-up), then ``--batches`` timed.
+warm-up), then ``--batches`` timed. Every measurement runs in its own fresh process.
 
     .venv/bin/python benchmarks/bench_training.py [--batches 40] [--out _build/bench/training.json]
 
@@ -19,7 +20,10 @@ Target (issue 11): at least 2x the Keras twin for every model. The ratio is repo
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -41,15 +45,28 @@ N_CLASSES = 100
 TARGET_RATIO = 2.0
 
 
-def torch_clips_per_s(name: str, shape: tuple[int, ...], batches: int, warmup: int, threads: int) -> float:
+def torch_clips_per_s(name: str, shape: tuple[int, ...], batches: int, warmup: int, threads: int,
+                      path: str = "book") -> float:  # fmt: skip
+    """Clips per second of :func:`~spoken100.baselines.train.train_epoch` on ``name`` (full size, 100 classes).
+
+    ``path="book"``: the optimiser and layout the book trains with (``train.make_optimiser`` under the
+    paper's schedule, ``train.fast_layout``). ``path="unfused"``: the path before them (PyTorch's default
+    multi-tensor Adam, contiguous weights), timed in the same run so the speed-up is a like-for-like ratio.
+    """
     import torch
 
     from spoken100.baselines.models import BASELINES, build_model
-    from spoken100.baselines.train import train_epoch
+    from spoken100.baselines.train import RunSpec, fast_layout, make_optimiser, train_epoch
+    from spoken100.data.splits import Fold
 
     torch.set_num_threads(threads)
     model = build_model(name, N_CLASSES, seed=0)
-    optimiser = torch.optim.Adam(model.parameters(), lr=BASELINES[name].learning_rate(0), eps=1e-7)
+    if path == "book":
+        model = fast_layout(model)
+        spec = RunSpec(model=name, task="number", protocol="paper", fold=Fold(1, (), ()), epochs=1, data_key="bench")
+        optimiser, _ = make_optimiser(model, spec, batches + warmup)
+    else:
+        optimiser = torch.optim.Adam(model.parameters(), lr=BASELINES[name].learning_rate(0), eps=1e-7)
     X = inputs(shape, BATCH * (batches + warmup))
     y = np.random.default_rng(1).integers(0, N_CLASSES, len(X))
     rows = np.arange(len(X)).reshape(-1, BATCH)
@@ -80,25 +97,58 @@ def keras_clips_per_s(name: str, batches: int, warmup: int, threads: int) -> tup
     return BATCH * batches / (time.perf_counter() - start), model.count_params()
 
 
+def measure_in_fresh_process(name: str, path: str, batches: int, warmup: int, threads: int) -> tuple[float, int]:
+    """``(clips per second, parameters)`` of one model on one path, in a new Python process.
+
+    Each measurement gets its own process: TensorFlow and PyTorch each start thread pools and oneDNN
+    caches that, loaded together, slow the other framework by amounts that vary from run to run.
+    """
+    command = [sys.executable, __file__, "--one", name, path, "--batches", str(batches), "--warmup", str(warmup),
+               "--threads", str(threads)]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    if done.returncode != 0:
+        raise SystemExit(f"bench_training: measuring {name} ({path}) failed: {done.stderr.strip().splitlines()[-1:]}")
+    values = json.loads(done.stdout.strip().splitlines()[-1])
+    return values["clips_per_s"], values["params"]
+
+
+def measure_one(name: str, path: str, batches: int, warmup: int, threads: int) -> None:
+    """Print one measurement as a JSON line (the ``--one`` mode that :func:`measure_in_fresh_process` runs)."""
+    from spoken100.baselines.models import BASELINES
+    from spoken100.data.inputs import INPUT_SHAPES
+
+    if path == "keras":
+        clips_per_s, params = keras_clips_per_s(name, batches, warmup, threads)
+    else:
+        clips_per_s = torch_clips_per_s(name, INPUT_SHAPES[BASELINES[name].input_kind], batches, warmup, threads, path)
+        params = 0
+    print(json.dumps({"clips_per_s": clips_per_s, "params": params}), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--one", nargs=2, metavar=("MODEL", "PATH"), help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="CPU threads on both sides")
     parser.add_argument("--batches", type=int, default=40, help="timed batches of 32 per model and framework")
     parser.add_argument("--warmup", type=int, default=5, help="untimed batches first (default 5)")
     parser.add_argument("--models", nargs="*", default=["cnn_1d", "cnn_2d", "rnn", "cnn_effnet", "transformer"])
     parser.add_argument("--out", type=Path, default=Path("_build/bench/training.json"))
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    threads = os.cpu_count() or 1
+    threads = args.threads
+    if args.one:
+        measure_one(*args.one, args.batches, args.warmup, threads)
+        return
     facts = machine_facts()
     from spoken100.baselines.models import BASELINES
     from spoken100.data import paper_facts
-    from spoken100.data.inputs import INPUT_SHAPES
 
     results = []
     for name in args.models:
         spec = BASELINES[name]
-        ours = torch_clips_per_s(name, INPUT_SHAPES[spec.input_kind], args.batches, args.warmup, threads)
-        theirs, params = keras_clips_per_s(name, args.batches, args.warmup, threads)
+        ours, _ = measure_in_fresh_process(name, "book", args.batches, args.warmup, threads)
+        before, _ = measure_in_fresh_process(name, "unfused", args.batches, args.warmup, threads)
+        theirs, params = measure_in_fresh_process(name, "keras", args.batches, args.warmup, threads)
         published = int(paper_facts.figure(f"params_{name}_100").value)
         ratio = ours / theirs
         verdict = (
@@ -108,10 +158,15 @@ def main() -> None:
         results.append({"stage": f"{spec.title}, PyTorch (this book)", "clips": clips,
                         "seconds": round(clips / ours, 2), "clips_per_s": round(ours, 1), "verdict": verdict,
                         "model": name, "framework": "pytorch", "ratio": round(ratio, 3)})  # fmt: skip
+        results.append({"stage": f"{spec.title}, PyTorch before the fused optimiser and channels-last layout",
+                        "clips": clips, "seconds": round(clips / before, 2), "clips_per_s": round(before, 1),
+                        "verdict": f"the book's path is {ours / before:.2f}x this", "model": name,
+                        "framework": "pytorch-unfused", "speedup": round(ours / before, 3)})  # fmt: skip
         results.append({"stage": f"{spec.title}, Keras twin ({params:,} parameters; published {published:,})",
                         "clips": clips, "seconds": round(clips / theirs, 2), "clips_per_s": round(theirs, 1),
                         "model": name, "framework": "keras"})  # fmt: skip
-        print(f"{spec.title:22s} PyTorch {ours:8.1f} clips/s   Keras {theirs:8.1f} clips/s   {verdict}", flush=True)
+        print(f"{spec.title:22s} PyTorch {ours:8.1f} clips/s (before {before:8.1f})   Keras {theirs:8.1f} clips/s"
+              f"   {verdict}", flush=True)  # fmt: skip
     write_record(args.out.resolve(), "training", results, facts, threads=threads,
                  note=f"training throughput, batch {BATCH}, {N_CLASSES} classes, {threads} threads, the paper's "
                       "optimiser, one batch per call on both sides, inputs at the real ones' scale")  # fmt: skip

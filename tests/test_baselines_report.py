@@ -238,3 +238,18 @@ def test_noise_table_sets_chance_beside_the_snrs():
     assert table.loc[("number", "CNN-2D", "white"), "chance"] == 0.01
     assert table.loc[("language", "CNN-2D", "white"), "chance"] == 0.25
     assert table.loc[("number", "CNN-2D", "white"), 0] == 0.1
+
+
+def test_the_papers_protocol_is_described_from_the_published_facts(monkeypatch):
+    """The fold count and speaker split in the prose and headers follow the facts table, not typed text."""
+    real = report.paper_facts.figure
+    changed = {"cv_folds": 4, "cv_test_speakers": 8}
+
+    def figure(key):
+        fact = real(key)
+        return type(fact)(**{**vars(fact), "value": changed[key]}) if key in changed else fact
+
+    monkeypatch.setattr(report.paper_facts, "figure", figure)
+    assert report.paper_cv_text() == "4-fold cross-validation over speakers: 24 train and 8 test"
+    table = report.paper_comparison(report.summary(report.long_results(_table())), "the stand-in", 8)
+    assert "paper (SpokeN-100, 4 folds, paper protocol)" in table.columns

@@ -14,6 +14,7 @@ from spoken100.baselines.stats import (
     decade_label,
     mean_sd_ci,
     most_confused_pairs,
+    one_reading,
     paired_comparison,
     prediction_table,
     wilson_interval,
@@ -121,3 +122,11 @@ def test_prediction_table_from_runs():
     assert set(table.columns) >= {"model", "task", "protocol", "fold", "y_true", "y_pred", "correct"}
     assert accuracy_by(table, "language").accuracy.tolist() == [1.0, 2 / 3]
     assert not prediction_table([run], index, criterion="best_val").correct.any()
+
+
+def test_one_reading_counts_each_test_clip_once():
+    """With both protocols, only the honest runs' predictions remain; with one protocol, all of them."""
+    both = pd.DataFrame({"protocol": ["honest", "paper", "honest", "paper"], "correct": [True, False, True, True]})
+    assert list(one_reading(both).protocol) == ["honest", "honest"]
+    paper_only = both[both.protocol == "paper"]
+    assert len(one_reading(paper_only)) == 2

@@ -33,7 +33,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from spoken100.baselines.models import build_model
-from spoken100.baselines.train import flush_denormals
+from spoken100.baselines.train import fast_layout, flush_denormals
 from spoken100.data import atomic
 from spoken100.data.codehash import code_fingerprint
 from spoken100.data.paths import cache_dir
@@ -129,8 +129,9 @@ def run_range_test(
 ) -> pd.DataFrame:
     """Train a fresh ``model_name`` on batches of ``rows`` at exponentially growing rates; the loss curve."""
     torch.manual_seed(seed)
-    model = build_model(model_name, TASK_CLASSES[task], seed=seed, **(model_options or {}))
-    optimiser = torch.optim.AdamW(model.parameters(), lr=settings.start, weight_decay=settings.weight_decay)
+    model = fast_layout(build_model(model_name, TASK_CLASSES[task], seed=seed, **(model_options or {})))
+    optimiser = torch.optim.AdamW(model.parameters(), lr=settings.start, weight_decay=settings.weight_decay,
+                                  fused=True)  # the training's optimiser, as in train.make_optimiser  # fmt: skip
     loss_fn = nn.CrossEntropyLoss()
     factor = (settings.end / settings.start) ** (1 / max(1, settings.steps - 1))
     order = np.random.default_rng(seed).permutation(rows)

@@ -27,6 +27,7 @@ from spoken100.baselines.stats import (
     CONFIDENCE,
     accuracy_by,
     mean_sd_ci,
+    one_reading,
     paired_comparison,
     prediction_table,
     wilson_interval,
@@ -177,12 +178,25 @@ def _fmt(row: pd.Series) -> str:
     return text
 
 
+def paper_cv_text() -> str:
+    """The paper's cross-validation in words, from the published facts (``cv_folds``, ``cv_test_speakers``).
+
+    >>> paper_cv_text()
+    '8-fold cross-validation over speakers: 28 train and 4 test'
+    """
+    folds = int(paper_facts.figure("cv_folds").value)
+    test = int(paper_facts.figure("cv_test_speakers").value)
+    train = int(paper_facts.figure("n_speakers").value) - test
+    return f"{folds}-fold cross-validation over speakers: {train} train and {test} test"
+
+
 def paper_comparison(summary_table: pd.DataFrame, corpus_label: str, n_folds_total: int) -> pd.DataFrame:
     """The paper's published accuracies beside this build's, one row per model and task.
 
-    Every column name says what it holds: the paper's numbers (real voices, 8 folds, epoch chosen on
+    Every column name says what it holds: the paper's numbers (real voices, its folds, epoch chosen on
     the test fold) and ours under each setting on this build's corpus.
     """
+    paper_folds = int(paper_facts.figure("cv_folds").value)
     rows = []
     for model, spec in BASELINES.items():
         for task in ("number", "language"):
@@ -191,7 +205,7 @@ def paper_comparison(summary_table: pd.DataFrame, corpus_label: str, n_folds_tot
                 continue
             published = spec.number_accuracy.display() if task == "number" else "not published"
             row = {"model": spec.title, "task": task, "chance": f"{100 * chance(task):g} %",
-                   "paper (SpokeN-100, 8 folds, paper protocol)": published}  # fmt: skip
+                   f"paper (SpokeN-100, {paper_folds} folds, paper protocol)": published}  # fmt: skip
             for setting in SETTINGS:
                 hit = mine[mine.setting == setting]
                 label = f"this build: {setting}"
@@ -238,9 +252,7 @@ def accuracy_by_gender(predictions: pd.DataFrame, confidence: float = CONFIDENCE
     test clips, and the task's chance level beside them (a pivot of :func:`stats.accuracy_by`).
     Only the honest runs' predictions count when there are any, so that a profile training both
     protocols neither counts a test clip twice nor mixes in epochs chosen on the test clips."""
-    if "protocol" in predictions and (predictions.protocol == "honest").any():
-        predictions = predictions[predictions.protocol == "honest"]  # each test clip once, epochs chosen on validation
-    by = accuracy_by(predictions, ["task", "model", "gender"], confidence)
+    by = accuracy_by(one_reading(predictions), ["task", "model", "gender"], confidence)
     by["text"] = [f"{100 * r.accuracy:.1f} % ({100 * r.ci_low:.1f}-{100 * r.ci_high:.1f}, {int(r.n):,} clips)"
                   for r in by.itertuples()]  # fmt: skip
     wide = by.pivot_table(index=["task", "model"], columns="gender", values="text", aggfunc="first")

@@ -257,6 +257,18 @@ def accuracy_by(table: pd.DataFrame, column: str | Sequence[str], confidence: fl
     return grouped
 
 
+def one_reading(predictions: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a :func:`prediction_table` that count each test clip once: the honest runs' when
+    there are any (epochs chosen on validation speakers), else all of them.
+
+    A profile that trains both protocols predicts every test clip twice, once at an epoch the test
+    clips chose; pooling both would count clips twice and mix in the optimistic reading.
+    """
+    if "protocol" in predictions and (predictions.protocol == "honest").any():
+        return predictions[predictions.protocol == "honest"]
+    return predictions
+
+
 def prediction_table(results: Sequence, index: pd.DataFrame, criterion: str | None = None) -> pd.DataFrame:
     """One row per test clip and run: the clip's index row, ``y_true``, ``y_pred`` and ``correct``.
 

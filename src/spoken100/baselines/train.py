@@ -196,14 +196,31 @@ def make_optimiser(
     ``"paper"``: Adam with Keras' epsilon at the paper's first learning rate (the epoch loop then
     sets each epoch's rate). ``"onecycle"``: AdamW with :data:`ONECYCLE_WEIGHT_DECAY`, warm-up over the
     first 30 % of all batches to ``spec.learning_rate``, then cosine annealing to nearly zero.
+    Both use PyTorch's fused implementation, one pass over each parameter per step: the CNN-1D's
+    16 M-weight dense layer made the step memory-bound (1.6x as many clips per second with it,
+    together with :func:`fast_layout`, on the development machine).
     """
     if spec.schedule == "onecycle":
-        optimiser = torch.optim.AdamW(model.parameters(), lr=spec.learning_rate, weight_decay=ONECYCLE_WEIGHT_DECAY)
+        optimiser = torch.optim.AdamW(model.parameters(), lr=spec.learning_rate, weight_decay=ONECYCLE_WEIGHT_DECAY,
+                                      fused=True)  # fmt: skip
         scheduler = torch.optim.lr_scheduler.OneCycleLR(
             optimiser, max_lr=spec.learning_rate, total_steps=max(1, spec.epochs * n_batches), pct_start=0.3
         )
         return optimiser, scheduler
-    return torch.optim.Adam(model.parameters(), lr=BASELINES[spec.model].learning_rate(0), eps=1e-7), None
+    return torch.optim.Adam(model.parameters(), lr=BASELINES[spec.model].learning_rate(0), eps=1e-7, fused=True), None
+
+
+def fast_layout(model: nn.Module) -> nn.Module:
+    """``model`` with channels-last weights if it has 2-D convolutions, else unchanged.
+
+    oneDNN, PyTorch's CPU convolution library, runs 2-D convolutions fastest in the channels-last
+    layout (NHWC), which Keras uses by default. Measured on the development machine (2 cores, AVX-512,
+    one thread, batch 32, with the fused optimiser): EfficientNet-B0 trained 1.9x and CNN-2D 1.3x as
+    many clips per second. The layout changes how floats are summed, not what is computed.
+    """
+    if any(isinstance(module, nn.Conv2d) for module in model.modules()):
+        return model.to(memory_format=torch.channels_last)
+    return model
 
 
 @contextlib.contextmanager
@@ -295,7 +312,7 @@ def train_run(
     }
     torch.manual_seed(spec.seed)
     options = dict(spec.model_options)
-    model = build_model(spec.model, TASK_CLASSES[spec.task], seed=spec.seed, **options).to(dev)
+    model = fast_layout(build_model(spec.model, TASK_CLASSES[spec.task], seed=spec.seed, **options).to(dev))
     baseline = BASELINES[spec.model]
     n_batches = -(-len(rows["train"]) // spec.batch_size)
     if spec.max_batches:
@@ -407,4 +424,4 @@ def load_model(result: RunResult, criterion: str | None = None, device: str = "c
     spec = result.spec
     model = build_model(spec.model, TASK_CLASSES[spec.task], **dict(spec.model_options))
     model.load_state_dict(torch.load(result.weights(criterion), map_location=device, weights_only=True))
-    return model.to(device).eval()
+    return fast_layout(model.to(device)).eval()
