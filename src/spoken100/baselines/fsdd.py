@@ -54,6 +54,7 @@ from spoken100.data.inputs import INPUT_SHAPES, log_mel
 from spoken100.data.layout import SAMPLE_RATE
 from spoken100.data.paths import data_home, shared_dir
 from spoken100.data.segment import TrimParams, trim_silence
+from spoken100.data.tasks import DIGIT_CLASSES
 
 if TYPE_CHECKING:
     from torch import nn
@@ -458,7 +459,7 @@ class DigitEvaluation:
 
 
 #: FSDD's classes: the spoken digits 0-9 (restricted scoring answers among these; chance 1 / N_DIGITS).
-N_DIGITS = 10
+N_DIGITS = DIGIT_CLASSES
 
 
 def _mean(values: np.ndarray) -> float:

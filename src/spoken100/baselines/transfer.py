@@ -37,7 +37,7 @@ SYNTHETIC_DIGITS = "corpus test speakers, English 0-9 (restricted like FSDD)"
 #: Clips behind :data:`SYNTHETIC_DIGITS` (one per test speaker and digit: an interval of about ±15 points).
 SYNTHETIC_CLIPS = "synthetic clips scored"
 #: Chance of a 0-9 answer restricted to the ten digits.
-DIGIT_CHANCE = 0.1
+DIGIT_CHANCE = chance("digit")
 
 #: Column headings of :func:`pad_crop_table` (the accuracies of the run and of its pad/crop retraining).
 RESAMPLED = "resampled to 8,000 samples (paper)"

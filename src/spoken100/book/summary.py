@@ -36,7 +36,7 @@ NOT_COMPUTED = "not computed in this build"
 #: Chance level of each task as printed beside an accuracy (one over its classes), and of the
 #: restricted scoring of spoken digits 0-9 (FSDD): derived, never typed.
 CHANCE = {task: f"{100 * chance(task):g} %" for task in TASK_CLASSES}
-DIGIT_CHANCE = f"{100 / 10:g} %"  # ten digits
+DIGIT_CHANCE = f"{100 * chance('digit'):g} %"
 
 #: The baselines in the paper's order, as ``(model key, title)``, from the published figures' table.
 _BASELINES = tuple(

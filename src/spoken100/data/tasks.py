@@ -13,6 +13,9 @@ from spoken100.data.layout import LANGUAGES, NUMBERS
 TASK_CLASSES: dict[str, int] = {"language": len(LANGUAGES), "number": len(NUMBERS)}
 #: The task of a model with this many outputs.
 TASK_OF_CLASSES: dict[int, str] = {n: task for task, n in TASK_CLASSES.items()}
+#: Classes of digit recognition (0-9): the numbers below ten, which spoken-digit corpora such as
+#: FSDD hold, and among which a restricted scoring answers.
+DIGIT_CLASSES: int = sum(1 for n in NUMBERS if n < 10)
 #: Samples of every model input (the paper resamples each clip to this length).
 N_SAMPLES = 8000
 #: The paper's names of the tasks in its published model files (``languages_*.h5``, ``numbers_*.h5``).
@@ -20,5 +23,5 @@ PUBLISHED_TASK: dict[str, str] = {"language": "languages", "number": "numbers"}
 
 
 def chance(task: str) -> float:
-    """Accuracy of guessing (one over the number of classes) for ``task``."""
-    return 1.0 / TASK_CLASSES[task]
+    """Accuracy of guessing (one over the number of classes) for ``task``; ``"digit"`` is the 0-9 scoring."""
+    return 1.0 / (DIGIT_CLASSES if task == "digit" else TASK_CLASSES[task])
