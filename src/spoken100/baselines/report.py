@@ -436,8 +436,9 @@ def deviations(
         items.append("the corpus is the espeak-ng stand-in, not the paper's ElevenLabs voices")
     if corpus.subset:
         items.append(f"a subset of {len(corpus.speakers)} speakers is used")
-    if folds_run < 8 or n_folds_total != 8:
-        items.append(f"{folds_run} of {n_folds_total} folds are run (paper: all 8 folds)")
+    paper_folds = int(paper_facts.figure("cv_folds").value)
+    if folds_run < paper_folds or n_folds_total != paper_folds:
+        items.append(f"{folds_run} of {n_folds_total} folds are run (paper: all {paper_folds} folds)")
     paper_epochs = int(paper_facts.figure("baseline_epochs").value)
     for model in models if isinstance(epochs, dict) else models[:1]:
         n = epochs_for(epochs, model)
