@@ -193,3 +193,19 @@ def test_seed_replicates_take_only_the_honest_runs_of_the_first_fold(monkeypatch
     paper_only = [b for b in built if b.spec.protocol == "paper"]
     asked.clear()
     assert experiment.seed_replicates(paper_only, ["cnn_2d"], [4], context) == [] and not asked
+
+
+def test_fast_layout_changes_the_memory_layout_not_the_function():
+    """Channels-last weights for the 2-D CNNs only; the same weights give the same scores either way."""
+    from spoken100.baselines.models import build_model
+
+    plain = build_model("cnn_2d", 4, seed=0).eval()
+    fast = train.fast_layout(build_model("cnn_2d", 4, seed=0)).eval()
+    conv = fast.features[3].weight  # 16 -> 32 channels (with one input channel both layouts coincide)
+    assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
+    x = torch.as_tensor(_data(2)[0][:4])
+    with torch.no_grad():
+        torch.testing.assert_close(fast(x), plain(x), rtol=1e-4, atol=1e-4)
+    raw = build_model("cnn_1d", 4, seed=0)
+    assert train.fast_layout(raw) is raw and all(p.is_contiguous() for p in raw.parameters())
+    plain.load_state_dict(fast.state_dict())  # weights move between layouts (checkpoints, load_model)
