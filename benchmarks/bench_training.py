@@ -43,6 +43,12 @@ def inputs(shape: tuple[int, ...], n: int, seed: int = 0) -> np.ndarray:
 
 N_CLASSES = 100
 TARGET_RATIO = 2.0
+#: The paths one measurement can time (see :func:`torch_clips_per_s` and :func:`keras_clips_per_s`).
+PATHS = ("book", "unfused", "keras")
+#: Marks the one stdout line of a ``--one`` measurement (libraries may print lines of their own).
+RESULT_PREFIX = "bench_training result: "
+#: Longest a single measurement may take before the benchmark gives up on it.
+MEASURE_TIMEOUT_S = 1800
 
 
 def torch_clips_per_s(name: str, shape: tuple[int, ...], batches: int, warmup: int, threads: int,
@@ -51,7 +57,7 @@ def torch_clips_per_s(name: str, shape: tuple[int, ...], batches: int, warmup: i
 
     ``path="book"``: the optimiser and layout the book trains with (``train.make_optimiser`` under the
     paper's schedule, ``train.fast_layout``). ``path="unfused"``: the path before them (PyTorch's default
-    multi-tensor Adam, contiguous weights), timed in the same run so the speed-up is a like-for-like ratio.
+    Adam, which on the CPU steps each parameter tensor in a Python loop, and contiguous weights), timed in the same run so the speed-up is a like-for-like ratio.
     """
     import torch
 
@@ -105,10 +111,18 @@ def measure_in_fresh_process(name: str, path: str, batches: int, warmup: int, th
     """
     command = [sys.executable, __file__, "--one", name, path, "--batches", str(batches), "--warmup", str(warmup),
                "--threads", str(threads)]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-    if done.returncode != 0:
-        raise SystemExit(f"bench_training: measuring {name} ({path}) failed: {done.stderr.strip().splitlines()[-1:]}")
-    values = json.loads(done.stdout.strip().splitlines()[-1])
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=MEASURE_TIMEOUT_S,
+                              env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})  # fmt: skip
+    except subprocess.TimeoutExpired:
+        raise SystemExit(
+            f"bench_training: measuring {name} ({path}) took over {MEASURE_TIMEOUT_S} s; stopped"
+        ) from None
+    lines = [line[len(RESULT_PREFIX) :] for line in done.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
+    if done.returncode != 0 or not lines:
+        last = " | ".join(done.stderr.strip().splitlines()[-3:]) or "no error output"
+        raise SystemExit(f"bench_training: measuring {name} ({path}) failed (exit {done.returncode}): {last}")
+    values = json.loads(lines[-1])
     return values["clips_per_s"], values["params"]
 
 
@@ -122,7 +136,7 @@ def measure_one(name: str, path: str, batches: int, warmup: int, threads: int) -
     else:
         clips_per_s = torch_clips_per_s(name, INPUT_SHAPES[BASELINES[name].input_kind], batches, warmup, threads, path)
         params = 0
-    print(json.dumps({"clips_per_s": clips_per_s, "params": params}), flush=True)
+    print(RESULT_PREFIX + json.dumps({"clips_per_s": clips_per_s, "params": params}), flush=True)
 
 
 def main() -> None:
@@ -137,6 +151,8 @@ def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     threads = args.threads
     if args.one:
+        if args.one[1] not in PATHS:
+            raise SystemExit(f"bench_training: unknown path {args.one[1]!r}; choose from {', '.join(PATHS)}")
         measure_one(*args.one, args.batches, args.warmup, threads)
         return
     facts = machine_facts()

@@ -253,3 +253,9 @@ def test_the_papers_protocol_is_described_from_the_published_facts(monkeypatch):
     assert report.paper_cv_text() == "4-fold cross-validation over speakers: 24 train and 8 test"
     table = report.paper_comparison(report.summary(report.long_results(_table())), "the stand-in", 8)
     assert "paper (SpokeN-100, 4 folds, paper protocol)" in table.columns
+    all_paper_folds = report.deviations(models=["cnn_2d"], protocols=["paper", "honest"], folds_run=4, n_folds_total=4,
+                                        epochs=75, max_batches={}, model_options={}, corpus=_Corpus())  # fmt: skip
+    assert "folds" not in all_paper_folds  # 4 of 4 is all of the (changed) paper's folds
+    assert "4 of 8 folds are run (paper: all 4 folds)" in report.deviations(
+        models=["cnn_2d"], protocols=["paper", "honest"], folds_run=4, n_folds_total=8, epochs=75, max_batches={},
+        model_options={}, corpus=_Corpus())  # fmt: skip

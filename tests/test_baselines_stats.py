@@ -126,7 +126,12 @@ def test_prediction_table_from_runs():
 
 def test_one_reading_counts_each_test_clip_once():
     """With both protocols, only the honest runs' predictions remain; with one protocol, all of them."""
-    both = pd.DataFrame({"protocol": ["honest", "paper", "honest", "paper"], "correct": [True, False, True, True]})
+    both = pd.DataFrame({"model": "cnn_2d", "task": "number", "fold": 1,
+                         "protocol": ["honest", "paper", "honest", "paper"], "correct": [True, False, True, True]})  # fmt: skip
     assert list(one_reading(both).protocol) == ["honest", "honest"]
     paper_only = both[both.protocol == "paper"]
     assert len(one_reading(paper_only)) == 2
+    # a model trained only under the paper's protocol keeps its rows beside another's honest ones
+    mixed = pd.concat([both, paper_only.assign(model="rnn")], ignore_index=True)
+    kept = one_reading(mixed)
+    assert sorted(zip(kept.model, kept.protocol, strict=True)) == [("cnn_2d", "honest")] * 2 + [("rnn", "paper")] * 2

@@ -208,4 +208,7 @@ def test_fast_layout_changes_the_memory_layout_not_the_function():
         torch.testing.assert_close(fast(x), plain(x), rtol=1e-4, atol=1e-4)
     raw = build_model("cnn_1d", 4, seed=0)
     assert train.fast_layout(raw) is raw and all(p.is_contiguous() for p in raw.parameters())
-    plain.load_state_dict(fast.state_dict())  # weights move between layouts (checkpoints, load_model)
+    other = build_model("cnn_2d", 4, seed=1).eval()  # other weights, contiguous layout
+    other.load_state_dict(fast.state_dict())  # as load_model and a resumed checkpoint do
+    with torch.no_grad():
+        torch.testing.assert_close(other(x), fast(x), rtol=1e-4, atol=1e-4)

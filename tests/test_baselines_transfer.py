@@ -156,3 +156,12 @@ def test_pad_crop_table_is_empty_without_runs(monkeypatch):
     monkeypatch.setattr(studies, "train_pad_crop", lambda corpus, run: pytest.fail("nothing to retrain"))
     table = transfer.pad_crop_table("corpus", [fake_run("rnn", "number", 0.3)], "cnn_2d", ["number"])
     assert table.empty and len(table.columns) == 0
+
+
+def test_digit_chance_is_counted_from_the_numbers(monkeypatch):
+    """The 0-9 scoring's chance is one over the corpus's numbers below ten, not a typed tenth."""
+    from spoken100.data import tasks
+
+    assert tasks.chance("digit") == 1 / tasks.DIGIT_CLASSES and tasks.chance("digit") > tasks.chance("number")
+    monkeypatch.setattr(tasks, "DIGIT_CLASSES", 5)
+    assert tasks.chance("digit") == 0.2

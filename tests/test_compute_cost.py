@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from spoken100.baselines import compute_cost as baseline_cost
+from spoken100.data import paper_facts
 from spoken100.nas import compute_cost as search_cost
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,8 +83,12 @@ def test_chapter_4_estimate_defaults_are_the_paper_profiles_settings():
     paper = yaml.safe_load((profiles / "paper.yml").read_text())["notebooks"]["04_baselines"]
     default = yaml.safe_load((profiles / "default.yml").read_text())["notebooks"]["04_baselines"]
     defaults = inspect.signature(baseline_cost.paper_profile_cost).parameters
-    assert defaults["epochs"].default == paper["epochs"]
-    assert paper["folds"] is None and defaults["folds"].default == paper.get("n_folds", default["n_folds"])
+    # epochs and folds default to the facts table's, which the paper profile must equal
+    assert defaults["epochs"].default is None and paper["epochs"] == paper_facts.figure("baseline_epochs").value
+    assert paper["folds"] is None and paper.get("n_folds", default["n_folds"]) == paper_facts.figure("cv_folds").value
+    assert defaults["n_val_speakers"].default == paper.get("n_val_speakers", default["n_val_speakers"])
+    runs = baseline_cost.paper_profile_cost([]).set_index("model").runs
+    assert runs["cnn_2d"] == len(paper["tasks"]) * paper_facts.figure("cv_folds").value * len(paper["protocols"])
     assert tuple(defaults["protocols"].default) == tuple(paper["protocols"])
     assert tuple(defaults["tasks"].default) == tuple(paper["tasks"])
 
@@ -105,3 +110,16 @@ def test_chapter_5_estimate_from_measured_candidates():
     assert table.loc["retraining", "trainings"] == 6 * 2
     assert table.loc["retraining", "core_hours"] == pytest.approx(12 * retrain_one / 3600)
     assert table.loc["retraining", "hours_on_2_workers"] == pytest.approx(6 * retrain_one / 3600)
+
+
+def test_protocol_speakers_follow_the_facts_table(monkeypatch):
+    """The speakers each protocol trains on are derived from the paper's speaker count and split."""
+    assert baseline_cost.protocol_speakers(4) == {"paper": 28, "honest": 24}
+    real = paper_facts.figure
+
+    def figure(key):
+        fact = real(key)
+        return type(fact)(**{**vars(fact), "value": 40}) if key == "n_speakers" else fact
+
+    monkeypatch.setattr(baseline_cost.paper_facts, "figure", figure)
+    assert baseline_cost.protocol_speakers(2) == {"paper": 36, "honest": 34}

@@ -1,12 +1,13 @@
 """What the paper profile's chapter 4 would cost, estimated from measured per-epoch training times.
 
-The paper's protocol trains five models x two tasks x 8 folds, for 75 epochs, under two protocols
-(the paper's: all 28 training speakers; the honest one: 24 fit speakers). The committed reference
+The paper's protocol trains five models x two tasks on every fold of its split, for its epochs (both
+from the facts table), under two protocols (the paper's: all of a fold's training speakers; the
+honest one: those minus the validation speakers). The committed reference
 records (:mod:`spoken100.baselines.reference`) measured each full-size model's epoch time on one
 fold; a record's core-seconds are its training's wall seconds times the torch threads it ran on
 (the record says how many). An epoch's cost is proportional to the clips it trains on, so it is
 scaled from the speakers the record's run trained on (its fold's training speakers minus its
-validation speakers: 24 of the full corpus) to each protocol's (the paper's 28, the honest 24):
+validation speakers) to each protocol's (:func:`protocol_speakers`):
 
     core-hours = sum over tasks and protocols of  core-seconds per epoch x speakers / trained speakers x epochs x folds / 3600,
 
@@ -23,11 +24,18 @@ from collections.abc import Sequence
 import pandas as pd
 
 from spoken100.baselines.models import BASELINES
+from spoken100.data import paper_facts
 
-#: Training speakers per protocol in the paper's 8-fold split (32 speakers, 4 test, 4 validation).
-PROTOCOL_SPEAKERS = {"paper": 28, "honest": 24}
-#: The speakers a reference record's honest run trained on.
-MEASURED_SPEAKERS = PROTOCOL_SPEAKERS["honest"]
+#: Validation speakers the honest protocol holds out of a fold's training speakers (the profiles' ``n_val_speakers``).
+N_VAL_SPEAKERS = 4
+
+
+def protocol_speakers(n_val_speakers: int = N_VAL_SPEAKERS) -> dict[str, int]:
+    """Training speakers per protocol in the paper's split, from the facts table: a fold's training
+    speakers (all speakers but its test speakers) for the paper's protocol, minus ``n_val_speakers``
+    for the honest one."""
+    paper = int(paper_facts.figure("n_speakers").value) - int(paper_facts.figure("cv_test_speakers").value)
+    return {"paper": paper, "honest": paper - n_val_speakers}
 
 
 def trained_speakers(record: dict) -> int:
@@ -35,7 +43,7 @@ def trained_speakers(record: dict) -> int:
     spec = record.get("spec") or {}
     train = (spec.get("fold") or {}).get("train")
     if not train:
-        return MEASURED_SPEAKERS  # a record without its split: the full corpus's honest protocol
+        return protocol_speakers()["honest"]  # a record without its split: the full corpus's honest protocol
     trained = len(train) - len(record.get("val_speakers") or spec.get("val_speakers") or [])
     if trained < 1:
         raise ValueError(f"the {record.get('model')} {record.get('task')} record trained on no speakers")
@@ -73,32 +81,39 @@ def epoch_core_seconds(records: Sequence[dict]) -> pd.DataFrame:
 def paper_profile_cost(
     records: Sequence[dict],
     *,
-    epochs: int = 75,
-    folds: int = 8,
+    epochs: int | None = None,
+    folds: int | None = None,
     tasks: Sequence[str] = ("language", "number"),
     protocols: Sequence[str] = ("paper", "honest"),
     workers: Sequence[int] = (1, 8, 32),
+    n_val_speakers: int = N_VAL_SPEAKERS,
 ) -> pd.DataFrame:
     """One row per model: measured epoch cost, runs, estimated core-hours and wall hours on N workers.
+
+    epochs, folds: default the paper's (``baseline_epochs``, ``cv_folds`` in the facts table).
 
     A model without a record for every task gets NaN (never a guess). Returns columns ``model``,
     ``title``, ``measured_on``, ``core_s_per_epoch`` (mean over tasks, scaled to the honest
     protocol's speakers), ``runs``,
     ``core_hours``, ``longest_run_hours`` and ``hours_on_<N>_workers``; a last row ``total``.
     """
+    epochs = int(paper_facts.figure("baseline_epochs").value) if epochs is None else epochs
+    folds = int(paper_facts.figure("cv_folds").value) if folds is None else folds
+    per_protocol = protocol_speakers(n_val_speakers)
     measured = epoch_core_seconds(records).set_index(["model", "task"])
     rows = []
     for model, spec in BASELINES.items():
         per_task = [measured.core_seconds.get((model, task)) for task in tasks]
         per_speaker = [measured.speaker_seconds.get((model, task)) for task in tasks]  # one speaker's clips, one epoch
         known = all(v is not None for v in per_task)
-        speakers = [PROTOCOL_SPEAKERS[p] for p in protocols]
+        speakers = [per_protocol[p] for p in protocols]
         hours = sum(v * n * epochs * folds for v in per_speaker for n in speakers) / 3600 if known else float("nan")
         longest = max(per_speaker) * max(speakers) * epochs / 3600 if known else float("nan")
         where = measured.loc[model].iloc[0] if model in measured.index.get_level_values(0) else None
         row = {"model": model, "title": spec.title,
                "measured_on": f"{where.device} ({where.cpu})" if where is not None else "not measured at full size",
-               "core_s_per_epoch": MEASURED_SPEAKERS * sum(per_speaker) / len(per_speaker) if known else float("nan"),
+               "core_s_per_epoch": per_protocol["honest"] * sum(per_speaker) / len(per_speaker) if known
+               else float("nan"),
                "runs": len(tasks) * folds * len(protocols), "core_hours": hours, "longest_run_hours": longest}  # fmt: skip
         for n in workers:
             row[f"hours_on_{n}_workers"] = max(hours / n, longest) if known else float("nan")

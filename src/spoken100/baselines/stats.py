@@ -258,15 +258,19 @@ def accuracy_by(table: pd.DataFrame, column: str | Sequence[str], confidence: fl
 
 
 def one_reading(predictions: pd.DataFrame) -> pd.DataFrame:
-    """The rows of a :func:`prediction_table` that count each test clip once: the honest runs' when
-    there are any (epochs chosen on validation speakers), else all of them.
+    """The rows of a :func:`prediction_table` that count each test clip once: for every model, task
+    and fold, the honest run's when there is one (epochs chosen on validation speakers), else the
+    paper-protocol run's.
 
     A profile that trains both protocols predicts every test clip twice, once at an epoch the test
     clips chose; pooling both would count clips twice and mix in the optimistic reading.
     """
-    if "protocol" in predictions and (predictions.protocol == "honest").any():
-        return predictions[predictions.protocol == "honest"]
-    return predictions
+    if "protocol" not in predictions or predictions.empty:
+        return predictions
+    keys = [k for k in ("model", "task", "fold") if k in predictions]
+    honest = predictions.protocol == "honest"
+    has_honest = honest.groupby([predictions[k] for k in keys]).transform("any") if keys else honest.any()
+    return predictions[honest | ~has_honest]
 
 
 def prediction_table(results: Sequence, index: pd.DataFrame, criterion: str | None = None) -> pd.DataFrame:

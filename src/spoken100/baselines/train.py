@@ -11,8 +11,8 @@ ends with the same weights and history as an uninterrupted one.
 The two protocols differ only in which speakers train the model and how the epoch is chosen:
 
 ``paper``
-    the paper's protocol: train on the fold's 28 training speakers; after every epoch, evaluate on
-    the 4 test speakers; report the best test accuracy over epochs (``ModelCheckpoint`` on
+    the paper's protocol: train on the fold's training speakers; after every epoch, evaluate on
+    its test speakers; report the best test accuracy over epochs (``ModelCheckpoint`` on
     ``val_accuracy`` with the test fold as validation data, paper-facts §4.2). Optimistic: the test
     fold chooses the epoch.
 ``honest``
@@ -196,9 +196,10 @@ def make_optimiser(
     ``"paper"``: Adam with Keras' epsilon at the paper's first learning rate (the epoch loop then
     sets each epoch's rate). ``"onecycle"``: AdamW with :data:`ONECYCLE_WEIGHT_DECAY`, warm-up over the
     first 30 % of all batches to ``spec.learning_rate``, then cosine annealing to nearly zero.
-    Both use PyTorch's fused implementation, one pass over each parameter per step: the CNN-1D's
-    16 M-weight dense layer made the step memory-bound (1.6x as many clips per second with it,
-    together with :func:`fast_layout`, on the development machine).
+    Both use PyTorch's fused implementation, one pass over each parameter per step instead of one
+    per arithmetic operation: the CNN-1D's 16 M-weight dense layer makes the step memory-bound.
+    ``benchmarks/bench_training.py`` measures the speed-up of both changes (this and
+    :func:`fast_layout`) against the previous path in one run.
     """
     if spec.schedule == "onecycle":
         optimiser = torch.optim.AdamW(model.parameters(), lr=spec.learning_rate, weight_decay=ONECYCLE_WEIGHT_DECAY,
@@ -214,9 +215,8 @@ def fast_layout(model: nn.Module) -> nn.Module:
     """``model`` with channels-last weights if it has 2-D convolutions, else unchanged.
 
     oneDNN, PyTorch's CPU convolution library, runs 2-D convolutions fastest in the channels-last
-    layout (NHWC), which Keras uses by default. Measured on the development machine (2 cores, AVX-512,
-    one thread, batch 32, with the fused optimiser): EfficientNet-B0 trained 1.9x and CNN-2D 1.3x as
-    many clips per second. The layout changes how floats are summed, not what is computed.
+    layout (NHWC), which Keras uses by default; EfficientNet-B0 gains most (see
+    ``benchmarks/bench_training.py``). The layout changes how floats are summed, not what is computed.
     """
     if any(isinstance(module, nn.Conv2d) for module in model.modules()):
         return model.to(memory_format=torch.channels_last)

@@ -239,7 +239,8 @@ COMPARISONS: tuple[Comparison, ...] = (
     *_reference_rows(),
     Comparison("EvoNAS", "05_evonas", "fittest number model, accuracy", *_paper("evonas_number_fittest"),
                ("05_evonas", "ours_fittest_number"), "{:.1f}", " % (validation, proxy training)",
-               "paper: full training, 8 folds; ours: the search's short proxy training, one fold"),
+               f"paper: full training, {paper_facts.figure('cv_folds').value:g} folds; ours: the search's short "
+               "proxy training, one fold"),
     Comparison("EvoNAS", "05_evonas", "fittest number model, latency (the paper's: with its accuracy)",
                *_fittest_with_latency(), ("05_evonas", "paper_fittest_est_text"),
                "{}", _ESTIMATE_UNIT, _ESTIMATE_DEVIATION),

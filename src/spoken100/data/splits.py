@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from spoken100.data import paper_facts
 from spoken100.data.index import sha256_file
 from spoken100.data.paths import data_home, shared_dir
 from spoken100.data.speakers import real_speakers, standin_voices
@@ -239,14 +240,17 @@ def corpus_folds(corpus, n_folds: int = 8) -> tuple[list[Fold], str]:
     uses the packaged gender-balanced split; subsets (the smoke profile) get a gender-balanced split
     of their own speakers into ``n_folds`` folds.
     """
-    full = not corpus.subset and n_folds == 8
+    paper_folds = int(paper_facts.figure("cv_folds").value)
+    full = not corpus.subset and n_folds == paper_folds
     if full and corpus.kind == "real":
         try:
-            return paper_splits(), "the paper's published 8 speaker folds (cross_validation_splits.csv)"
+            return paper_splits(), f"the paper's published {paper_folds} speaker folds (cross_validation_splits.csv)"
         except FileNotFoundError as err:
             note = f"the paper's split file is not available ({str(err).splitlines()[0]}); "
-            return standin_splits(corpus.speakers, n_folds), note + "a gender-balanced 8-fold split instead"
+            return standin_splits(corpus.speakers, n_folds), note + f"a gender-balanced {n_folds}-fold split instead"
     if full:
-        return packaged_standin_splits(), "the packaged gender-balanced 8-fold split of the 32 stand-in voices"
+        packaged = packaged_standin_splits()
+        return packaged, (f"the packaged gender-balanced {len(packaged)}-fold split of the "
+                          f"{len(corpus.speakers)} stand-in voices")  # fmt: skip
     folds = standin_splits(corpus.speakers, n_folds)
     return folds, f"a gender-balanced {n_folds}-fold split of this build's {len(corpus.speakers)} speakers"

@@ -27,7 +27,8 @@ from spoken100.nas.costs import ENERGY_MIN_MJ, FITNESS_WEIGHTS, ROM_MIN_BYTES
 from spoken100.nas.search import ROLE_VARIANTS, ROLES, SearchResult
 
 TASK_TITLES = {"language": "language (4 classes)", "number": "number (100 classes)"}
-PAPER_CORPUS = "SpokeN-100 recordings (ElevenLabs voices), the paper's 8-fold cross-validation"
+PAPER_CORPUS = (f"SpokeN-100 recordings (ElevenLabs voices), the paper's "
+                f"{paper_facts.figure('cv_folds').value:g}-fold cross-validation")  # fmt: skip
 #: Column labels of estimated costs: every latency and energy of this build is an estimate with a band.
 LATENCY_LABEL = "est. latency ms, central (band low–high)"
 ENERGY_LABEL = "est. energy mJ, central (band low–high)"
