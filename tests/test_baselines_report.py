@@ -259,3 +259,18 @@ def test_the_papers_protocol_is_described_from_the_published_facts(monkeypatch):
     assert "4 of 8 folds are run (paper: all 4 folds)" in report.deviations(
         models=["cnn_2d"], protocols=["paper", "honest"], folds_run=4, n_folds_total=8, epochs=75, max_batches={},
         model_options={}, corpus=_Corpus())  # fmt: skip
+
+
+def test_the_counts_the_prose_quotes_follow_the_constants_that_decide_them(monkeypatch):
+    """Classes and chance come from the task table, the paper's protocol from the facts: nothing typed."""
+    from spoken100.data import tasks
+
+    monkeypatch.setitem(tasks.TASK_CLASSES, "number", 50)
+    values = report.prose_values()
+    assert values["n_classes_number"] == 50 and values["chance_number_pct"] == 2.0
+    assert values["n_classes_language"] == len(tasks.LANGUAGES)
+    assert values["chance_language_pct"] * values["n_classes_language"] == 100
+    assert values["paper_cv_text"] == report.paper_cv_text()
+    assert values["n_samples"] == tasks.N_SAMPLES
+    assert values["chance_digits_pct"] == 100 / values["n_digits"]
+    assert values["telephone_band_khz"] == values["fsdd_khz"] / 2  # the Nyquist limit of an FSDD recording

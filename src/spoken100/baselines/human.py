@@ -43,15 +43,16 @@ from spoken100.data.corpus import Corpus
 from spoken100.data.inputs import INPUT_SHAPES, corpus_inputs
 from spoken100.data.layout import LANGUAGES, SAMPLE_RATE
 from spoken100.data.paths import cache_dir
+from spoken100.data.tasks import chance
 
-NUMBER_CHANCE = 0.01
-LANGUAGE_CHANCE = 0.25
 #: The prompts' bandwidth: recorded at 8 kHz.
 TELEPHONE_CUTOFF_HZ = 4000
-HUMAN = "human voice (chance 1 %)"
-SYNTHETIC = "synthetic test speakers, same language (chance 1 %)"
-BAND_LIMITED = "synthetic, band-limited to 4 kHz (chance 1 %)"
-LANGUAGE_ACCURACY = "called the right language (chance 25 %)"
+_NUMBER_CHANCE_TEXT = f"chance {100 * chance('number'):g} %"
+#: Column labels of :class:`HumanStudy`'s tables (chance from the data layer's task constants).
+HUMAN = f"human voice ({_NUMBER_CHANCE_TEXT})"
+SYNTHETIC = f"synthetic test speakers, same language ({_NUMBER_CHANCE_TEXT})"
+BAND_LIMITED = f"synthetic, band-limited to {TELEPHONE_CUTOFF_HZ / 1000:g} kHz ({_NUMBER_CHANCE_TEXT})"
+LANGUAGE_ACCURACY = f"called the right language (chance {100 * chance('language'):g} %)"
 
 
 #: The honest runs read with the paper's rule (the weights of the epoch best on the test fold), so the

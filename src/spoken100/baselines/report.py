@@ -22,6 +22,8 @@ import seaborn as sns
 from scipy import stats as sps
 
 from spoken100.baselines.experiment import epochs_for
+from spoken100.baselines.fsdd import FSDD_SAMPLE_RATE, N_DIGITS
+from spoken100.baselines.human import TELEPHONE_CUTOFF_HZ
 from spoken100.baselines.models import BASELINES, build_model
 from spoken100.baselines.stats import (
     CONFIDENCE,
@@ -33,13 +35,14 @@ from spoken100.baselines.stats import (
     wilson_interval,
 )
 from spoken100.data import paper_facts
-from spoken100.data.tasks import chance
+from spoken100.data.inputs import MEL_PARAMS
+from spoken100.data.layout import SAMPLE_RATE
+from spoken100.data.tasks import N_SAMPLES, TASK_CLASSES, TASK_TITLES, chance
 
 PAPER = "paper protocol"
 HONEST = "honest"
 HONEST_TEST_RULE = "honest runs, epoch chosen on test"
 SETTINGS = (PAPER, HONEST, HONEST_TEST_RULE)
-TASK_TITLES = {"language": "language (4 classes)", "number": "number (100 classes)"}
 #: Where the paper's baseline accuracies come from (the same for every model).
 PAPER_SOURCE = paper_facts.figure("baseline_number_rnn").source
 
@@ -188,6 +191,31 @@ def paper_cv_text() -> str:
     test = int(paper_facts.figure("cv_test_speakers").value)
     train = int(paper_facts.figure("n_speakers").value) - test
     return f"{folds}-fold cross-validation over speakers: {train} train and {test} test"
+
+
+def prose_values() -> dict[str, int | float | str]:
+    """The counts and rates chapter 4's prose quotes, from the constants that decide them (for ``glue``).
+
+    The paper's protocol comes from the published facts (:func:`paper_cv_text`, ``cv_folds``,
+    ``baseline_epochs``); classes, chance levels, the input length and the sample rates come from the
+    data layer and the FSDD and human-voice studies, so the text cannot drift from what runs.
+    """
+    values: dict[str, int | float | str] = {
+        "paper_cv_text": paper_cv_text(),
+        "paper_folds": int(paper_facts.figure("cv_folds").value),
+        "paper_epochs": int(paper_facts.figure("baseline_epochs").value),
+        "n_digits": N_DIGITS,
+        "chance_digits_pct": 100 * chance("digit"),
+        "n_samples": N_SAMPLES,
+        "model_khz": MEL_PARAMS["sr"] / 1000,  # one second of model input
+        "corpus_khz": SAMPLE_RATE / 1000,
+        "fsdd_khz": FSDD_SAMPLE_RATE / 1000,
+        "telephone_band_khz": TELEPHONE_CUTOFF_HZ / 1000,
+    }
+    for task, n_classes in TASK_CLASSES.items():
+        values[f"n_classes_{task}"] = n_classes
+        values[f"chance_{task}_pct"] = 100 * chance(task)
+    return values
 
 
 def paper_comparison(summary_table: pd.DataFrame, corpus_label: str, n_folds_total: int) -> pd.DataFrame:

@@ -11,6 +11,8 @@ from spoken100.data.layout import LANGUAGES, NUMBERS
 
 #: Classes of each task.
 TASK_CLASSES: dict[str, int] = {"language": len(LANGUAGES), "number": len(NUMBERS)}
+#: A task's name with its number of classes, for figure titles and table headers.
+TASK_TITLES: dict[str, str] = {task: f"{task} ({n} classes)" for task, n in TASK_CLASSES.items()}
 #: The task of a model with this many outputs.
 TASK_OF_CLASSES: dict[int, str] = {n: task for task, n in TASK_CLASSES.items()}
 #: Classes of digit recognition (0-9): the numbers below ten, which spoken-digit corpora such as

@@ -21,12 +21,11 @@ import numpy as np
 import pandas as pd
 
 from spoken100.data import paper_facts
-from spoken100.data.tasks import TASK_CLASSES
+from spoken100.data.tasks import TASK_CLASSES, TASK_TITLES
 from spoken100.nas.calibration import paper_fittest_estimate
 from spoken100.nas.costs import ENERGY_MIN_MJ, FITNESS_WEIGHTS, ROM_MIN_BYTES
 from spoken100.nas.search import ROLE_VARIANTS, ROLES, SearchResult
 
-TASK_TITLES = {"language": "language (4 classes)", "number": "number (100 classes)"}
 PAPER_CORPUS = (f"SpokeN-100 recordings (ElevenLabs voices), the paper's "
                 f"{paper_facts.figure('cv_folds').value:g}-fold cross-validation")  # fmt: skip
 #: Column labels of estimated costs: every latency and energy of this build is an estimate with a band.
