@@ -2,8 +2,9 @@
 
 For every baseline at full size (100 classes, batch 32, the paper's optimiser Adam), clips per second
 of one training epoch through :func:`spoken100.baselines.train.train_epoch` (the function the book
-trains with, with the book's fused optimiser and channels-last layout; the path before them is timed
-too, for the speed-up) and through the paper's own framework, Keras, on a twin built from the published
+trains with, with the book's fused optimiser and channels-last layout, under the paper's Adam as the
+twin trains and under the default profile's AdamW one-cycle; the path before them is timed too, for
+the speed-up) and through the paper's own framework, Keras, on a twin built from the published
 layer list (``_keras_twins.py``, checked against the published parameter counts), on the same machine
 in the same run, with the same number of CPU threads. Inputs are random arrays at the scale of the
 real ones (log-mel in dB, uniform in [-80, 0]; waveforms of amplitude about 0.1), because the values
@@ -44,7 +45,7 @@ def inputs(shape: tuple[int, ...], n: int, seed: int = 0) -> np.ndarray:
 N_CLASSES = 100
 TARGET_RATIO = 2.0
 #: The paths one measurement can time (see :func:`torch_clips_per_s` and :func:`keras_clips_per_s`).
-PATHS = ("book", "unfused", "keras")
+PATHS = ("book", "onecycle", "unfused", "keras")
 #: Marks the one stdout line of a ``--one`` measurement (libraries may print lines of their own).
 RESULT_PREFIX = "bench_training result: "
 #: Longest a single measurement may take before the benchmark gives up on it.
@@ -56,7 +57,8 @@ def torch_clips_per_s(name: str, shape: tuple[int, ...], batches: int, warmup: i
     """Clips per second of :func:`~spoken100.baselines.train.train_epoch` on ``name`` (full size, 100 classes).
 
     ``path="book"``: the optimiser and layout the book trains with (``train.make_optimiser`` under the
-    paper's schedule, ``train.fast_layout``). ``path="unfused"``: the path before them (PyTorch's default
+    paper's schedule, Adam, as the Keras twin; ``train.fast_layout``). ``path="onecycle"``: the same
+    under the default profile's schedule (fused AdamW, stepped by a one-cycle scheduler every batch). ``path="unfused"``: the path before them (PyTorch's default
     Adam, which on the CPU steps each parameter tensor in a Python loop, and contiguous weights), timed in the same run so the speed-up is a like-for-like ratio.
     """
     import torch
@@ -67,18 +69,21 @@ def torch_clips_per_s(name: str, shape: tuple[int, ...], batches: int, warmup: i
 
     torch.set_num_threads(threads)
     model = build_model(name, N_CLASSES, seed=0)
-    if path == "book":
+    scheduler = None
+    if path in ("book", "onecycle"):
         model = fast_layout(model)
-        spec = RunSpec(model=name, task="number", protocol="paper", fold=Fold(1, (), ()), epochs=1, data_key="bench")
-        optimiser, _ = make_optimiser(model, spec, batches + warmup)
+        schedule = {"schedule": "onecycle", "learning_rate": 1e-3} if path == "onecycle" else {}  # rate: any
+        spec = RunSpec(model=name, task="number", protocol="paper", fold=Fold(1, (), ()), epochs=1, data_key="bench",
+                       **schedule)  # fmt: skip
+        optimiser, scheduler = make_optimiser(model, spec, batches + warmup)
     else:
         optimiser = torch.optim.Adam(model.parameters(), lr=BASELINES[name].learning_rate(0), eps=1e-7)
     X = inputs(shape, BATCH * (batches + warmup))
     y = np.random.default_rng(1).integers(0, N_CLASSES, len(X))
     rows = np.arange(len(X)).reshape(-1, BATCH)
-    train_epoch(model, optimiser, None, X, y, rows[:warmup])
+    train_epoch(model, optimiser, scheduler, X, y, rows[:warmup])
     start = time.perf_counter()
-    train_epoch(model, optimiser, None, X, y, rows[warmup:])
+    train_epoch(model, optimiser, scheduler, X, y, rows[warmup:])
     return BATCH * batches / (time.perf_counter() - start)
 
 
@@ -163,6 +168,7 @@ def main() -> None:
     for name in args.models:
         spec = BASELINES[name]
         ours, _ = measure_in_fresh_process(name, "book", args.batches, args.warmup, threads)
+        onecycle, _ = measure_in_fresh_process(name, "onecycle", args.batches, args.warmup, threads)
         before, _ = measure_in_fresh_process(name, "unfused", args.batches, args.warmup, threads)
         theirs, params = measure_in_fresh_process(name, "keras", args.batches, args.warmup, threads)
         published = int(paper_facts.figure(f"params_{name}_100").value)
@@ -174,6 +180,10 @@ def main() -> None:
         results.append({"stage": f"{spec.title}, PyTorch (this book)", "clips": clips,
                         "seconds": round(clips / ours, 2), "clips_per_s": round(ours, 1), "verdict": verdict,
                         "model": name, "framework": "pytorch", "ratio": round(ratio, 3)})  # fmt: skip
+        results.append({"stage": f"{spec.title}, PyTorch (this book), default profile's AdamW one-cycle",
+                        "clips": clips, "seconds": round(clips / onecycle, 2), "clips_per_s": round(onecycle, 1),
+                        "verdict": f"{onecycle / theirs:.2f}x the Keras twin (which trains with Adam)", "model": name,
+                        "framework": "pytorch-onecycle", "ratio": round(onecycle / theirs, 3)})  # fmt: skip
         results.append({"stage": f"{spec.title}, PyTorch before the fused optimiser and channels-last layout",
                         "clips": clips, "seconds": round(clips / before, 2), "clips_per_s": round(before, 1),
                         "verdict": f"the book's path is {ours / before:.2f}x this", "model": name,
@@ -181,11 +191,12 @@ def main() -> None:
         results.append({"stage": f"{spec.title}, Keras twin ({params:,} parameters; published {published:,})",
                         "clips": clips, "seconds": round(clips / theirs, 2), "clips_per_s": round(theirs, 1),
                         "model": name, "framework": "keras"})  # fmt: skip
-        print(f"{spec.title:22s} PyTorch {ours:8.1f} clips/s (before {before:8.1f})   Keras {theirs:8.1f} clips/s"
+        print(f"{spec.title:22s} PyTorch {ours:8.1f} clips/s (one-cycle {onecycle:8.1f}, before {before:8.1f})   Keras {theirs:8.1f} clips/s"
               f"   {verdict}", flush=True)  # fmt: skip
     write_record(args.out.resolve(), "training", results, facts, threads=threads,
                  note=f"training throughput, batch {BATCH}, {N_CLASSES} classes, {threads} threads, the paper's "
-                      "optimiser, one batch per call on both sides, inputs at the real ones' scale")  # fmt: skip
+                      "optimiser (and the default profile's AdamW one-cycle in its own rows), one batch per call on both "
+                      "sides, inputs at the real ones' scale")  # fmt: skip
 
 
 if __name__ == "__main__":
