@@ -273,4 +273,15 @@ def test_the_counts_the_prose_quotes_follow_the_constants_that_decide_them(monke
     assert values["paper_cv_text"] == report.paper_cv_text()
     assert values["n_samples"] == tasks.N_SAMPLES
     assert values["chance_digits_pct"] == 100 / values["n_digits"]
-    assert values["telephone_band_khz"] == values["fsdd_khz"] / 2  # the Nyquist limit of an FSDD recording
+    assert values["telephone_band_khz"] == values["prompt_khz"] / 2  # the Nyquist limit of a telephone prompt
+
+
+def test_the_deviation_says_how_the_one_cycle_peak_was_chosen():
+    """One range test per model on one task, one per model and task, or a rate typed in the profile."""
+    settings = dict(models=["cnn_2d"], protocols=["honest"], folds_run=1, n_folds_total=8, max_batches={},
+                    model_options={}, corpus=_Corpus(), epochs=3, schedule="onecycle")  # fmt: skip
+    shared = report.deviations(range_test_task="language", **settings)
+    assert "range test on the fit speakers' language task, used for both tasks" in shared
+    assert "per model and task" in report.deviations(range_test_task=None, **settings)
+    assert "range test" not in report.deviations(learning_rate=1e-3, **settings)
+    assert f"weight decay {report.ONECYCLE_WEIGHT_DECAY:g}" in shared

@@ -119,3 +119,23 @@ def test_honest_split_takes_balanced_validation_speakers_from_training():
         honest_split(train, n_val=3)
     with pytest.raises(ValueError, match="no gender"):
         honest_split(("Nobody", "Bella"), n_val=2)
+
+
+def test_the_gender_sentence_is_computed_from_the_folds_it_describes():
+    """Balanced folds give one mix; the paper's kind of split (a single-gender fold) is named fold by fold."""
+    from spoken100.data.splits import gender_balance_text
+
+    assert (
+        gender_balance_text(packaged_standin_splits(), standin_voices())
+        == "Each test fold holds 2 female and 2 male speakers."
+    )
+    uneven = [Fold(1, ("c", "d"), ("a", "b")), Fold(2, ("a", "b"), ("c", "d"))]
+    text = gender_balance_text(uneven, {"a": "female", "b": "female", "c": "female", "d": "male"})
+    assert "differs" in text and "fold 1: 2 female;" in text and "fold 2: 1 female, 1 male" in text
+
+
+@needs_published
+def test_the_gender_sentence_says_the_papers_folds_are_not_balanced():
+    from spoken100.data.splits import gender_balance_text
+
+    assert "differs" in gender_balance_text(paper_splits(PUBLISHED), real_speakers())  # single-gender folds

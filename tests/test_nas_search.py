@@ -448,3 +448,16 @@ def test_accuracy_standard_error_in_percentage_points():
     assert report.accuracy_se_pp(0.5, 100) == pytest.approx(5.0)
     assert report.accuracy_se_pp(0.0, 800) == 0.0
     assert np.isnan(report.accuracy_se_pp(0.5, 0))
+
+
+def test_the_protocol_names_the_rates_the_proxy_actually_trains_at():
+    """Only the schedule's entries the proxy's epochs reach are named, read from the schedule itself."""
+    from spoken100.nas import report
+    from spoken100.nas.train import LAB_SCHEDULE
+
+    first_until, first_rate = LAB_SCHEDULE[0]
+    short = report.schedule_text(first_until)
+    assert short == f"learning rate {first_rate:g} in all {first_until} epochs"
+    long = report.schedule_text(LAB_SCHEDULE[-1][0])
+    assert all(f"{rate:g} in epoch" in long for _, rate in LAB_SCHEDULE)
+    assert report.schedule_text(1).endswith("its one epoch")

@@ -36,6 +36,7 @@ from spoken100.baselines.models import BASELINES
 from spoken100.baselines.stats import confusion
 from spoken100.baselines.train import RunResult, load_model, predict
 from spoken100.data import atomic
+from spoken100.data.assemble import PROMPT_SAMPLE_RATE
 from spoken100.data.audio import load_clip, resample_to_length
 from spoken100.data.clipmap import map_clips
 from spoken100.data.codehash import code_fingerprint
@@ -45,8 +46,8 @@ from spoken100.data.layout import LANGUAGES, SAMPLE_RATE
 from spoken100.data.paths import cache_dir
 from spoken100.data.tasks import chance
 
-#: The prompts' bandwidth: recorded at 8 kHz.
-TELEPHONE_CUTOFF_HZ = 4000
+#: The prompts' bandwidth: nothing above the Nyquist frequency of their recording rate exists in them.
+TELEPHONE_CUTOFF_HZ = PROMPT_SAMPLE_RATE // 2
 _NUMBER_CHANCE_TEXT = f"chance {100 * chance('number'):g} %"
 #: Column labels of :class:`HumanStudy`'s tables (chance from the data layer's task constants).
 HUMAN = f"human voice ({_NUMBER_CHANCE_TEXT})"

@@ -34,7 +34,9 @@ from spoken100.baselines.stats import (
     prediction_table,
     wilson_interval,
 )
+from spoken100.baselines.train import ONECYCLE_WEIGHT_DECAY
 from spoken100.data import paper_facts
+from spoken100.data.assemble import PROMPT_SAMPLE_RATE
 from spoken100.data.inputs import MEL_PARAMS
 from spoken100.data.layout import SAMPLE_RATE
 from spoken100.data.tasks import N_SAMPLES, TASK_CLASSES, TASK_TITLES, chance
@@ -210,6 +212,7 @@ def prose_values() -> dict[str, int | float | str]:
         "model_khz": MEL_PARAMS["sr"] / 1000,  # one second of model input
         "corpus_khz": SAMPLE_RATE / 1000,
         "fsdd_khz": FSDD_SAMPLE_RATE / 1000,
+        "prompt_khz": PROMPT_SAMPLE_RATE / 1000,  # the Asterisk prompts of the human-voice study
         "telephone_band_khz": TELEPHONE_CUTOFF_HZ / 1000,
     }
     for task, n_classes in TASK_CLASSES.items():
@@ -451,13 +454,25 @@ def deviations(
     model_options: dict[str, dict],
     corpus,
     schedule: str = "paper",
+    learning_rate: str | float | dict[str, float] = "range-test",
+    range_test_task: str | None = None,
 ) -> str:
-    """A Markdown list of every way this build's settings differ from the paper's protocol."""
+    """A Markdown list of every way this build's settings differ from the paper's protocol.
+
+    learning_rate, range_test_task: as for :func:`~spoken100.baselines.experiment.cross_validate`
+    (they say how the one-cycle peak was chosen).
+    """
     items = []
     if schedule == "onecycle":
+        if learning_rate != "range-test":
+            peak = "a rate set in the profile"
+        elif range_test_task:
+            peak = f"a rate chosen per model by a range test on the fit speakers' {range_test_task} task, used for both tasks"
+        else:
+            peak = "a rate chosen per model and task by a range test on the fit speakers"
         items.append(
-            "a short-budget schedule: AdamW (weight decay 0.01) with a one-cycle learning rate (30 % warm-up, then "
-            "cosine annealing) peaking at a rate chosen per model and task by a range test on the fit speakers "
+            f"a short-budget schedule: AdamW (weight decay {ONECYCLE_WEIGHT_DECAY:g}) with a one-cycle learning rate "
+            f"(30 % warm-up, then cosine annealing) peaking at {peak} "
             f"(paper: Adam at stepped rates chosen for {paper_facts.figure('baseline_epochs').value:g} epochs)"
         )
     if corpus.kind == "standin":

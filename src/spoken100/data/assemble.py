@@ -41,6 +41,8 @@ from spoken100.data.prompts import PROMPTS_LICENCE, PROMPTS_SOURCE, PromptSource
 from spoken100.data.segment import TrimParams, trim_silence
 from spoken100.data.texts import written_text
 
+#: The sample rate the telephone prompts were recorded at: nothing above half of it exists in them.
+PROMPT_SAMPLE_RATE = 8000
 #: Silence added between two words, beyond the 20 ms the trim rule keeps at each word's edges.
 PAUSE_S = 0.02
 LAYOUT_DIR = "SpokeN-100-prompts"

@@ -212,6 +212,29 @@ def folds_table(folds: Sequence[Fold], genders: Mapping[str, str] | pd.DataFrame
     return pd.DataFrame(rows, columns=["fold", "speaker", "gender"])
 
 
+def gender_balance_text(folds: Sequence[Fold], genders: Mapping[str, str] | pd.DataFrame) -> str:
+    """One sentence on the gender mix of ``folds``' test speakers, for prose that pools them.
+
+    The stand-in's folds are balanced by construction; the paper's are not (some test folds hold a
+    single gender), so the sentence is computed rather than typed.
+
+    >>> gender_balance_text([Fold(1, ("c", "d"), ("a", "b"))], {"a": "female", "b": "male"})
+    'Each test fold holds 1 female and 1 male speakers.'
+    """
+    table = folds_table(folds, genders)
+    counts = pd.crosstab(table["fold"], table["gender"])
+    mixes = {tuple(row) for row in counts.to_numpy()}
+    if len(mixes) == 1:
+        mix = next(iter(mixes))
+        parts = " and ".join(f"{n} {gender}" for gender, n in zip(counts.columns, mix, strict=True) if n)
+        return f"Each test fold holds {parts} speaker{'s' if sum(mix) != 1 else ''}."
+    per_fold = "; ".join(
+        f"fold {fold}: " + ", ".join(f"{n} {gender}" for gender, n in row.items() if n)
+        for fold, row in counts.iterrows()
+    )
+    return f"The test folds' gender mix differs ({per_fold}), so a pooled gender gap also mixes folds."
+
+
 def folds_from_table(table: pd.DataFrame) -> list[Fold]:
     """Inverse of :func:`folds_table`: folds from the test speakers of each fold (validated)."""
     everyone = sorted(table["speaker"])

@@ -20,11 +20,12 @@ import pandas as pd
 
 from spoken100.data.corpus import Corpus
 from spoken100.data.inputs import corpus_inputs, targets
+from spoken100.data.tasks import TASK_CLASSES, chance
 from spoken100.nas import tflite
 from spoken100.nas.deploy_inputs import model_inputs
 from spoken100.nas.predict import Prediction, predict_file
 
-CHANCE = {"language": 0.25, "number": 0.01}
+CHANCE = {task: chance(task) for task in TASK_CLASSES}
 HUMAN_TFLM = "TFLite Micro, human voice"
 SYNTHETIC_TFLM = "TFLite Micro, synthetic test speakers (all languages)"
 

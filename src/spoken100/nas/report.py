@@ -25,6 +25,7 @@ from spoken100.data.tasks import TASK_CLASSES, TASK_TITLES
 from spoken100.nas.calibration import paper_fittest_estimate
 from spoken100.nas.costs import ENERGY_MIN_MJ, FITNESS_WEIGHTS, ROM_MIN_BYTES
 from spoken100.nas.search import ROLE_VARIANTS, ROLES, SearchResult
+from spoken100.nas.train import LAB_SCHEDULE, learning_rate
 
 PAPER_CORPUS = (f"SpokeN-100 recordings (ElevenLabs voices), the paper's "
                 f"{paper_facts.figure('cv_folds').value:g}-fold cross-validation")  # fmt: skip
@@ -275,6 +276,26 @@ def dominance(
     return pd.DataFrame(rows)
 
 
+def schedule_text(epochs: int, schedule: tuple[tuple[int, float], ...] = LAB_SCHEDULE) -> str:
+    """The learning rates of the lab's schedule over the ``epochs`` a candidate trains, in words.
+
+    >>> schedule_text(3, ((4, 0.01), (7, 0.001)))
+    'learning rate 0.01 in all 3 epochs'
+    >>> schedule_text(10, ((4, 0.01), (7, 0.001)))
+    'learning rate 0.01 in epochs 1-4, 0.001 in epochs 5-10'
+    """
+    rates = [learning_rate(epoch, schedule) for epoch in range(epochs)]
+    if len(set(rates)) == 1:
+        return f"learning rate {rates[0]:g} in {f'all {epochs} epochs' if epochs > 1 else 'its one epoch'}"
+    spans, start = [], 0
+    for epoch in range(1, epochs + 1):
+        if epoch == epochs or rates[epoch] != rates[start]:
+            spans.append(f"{rates[start]:g} in epoch{'s' if epoch - start > 1 else ''} "
+                         f"{start + 1}{f'-{epoch}' if epoch - start > 1 else ''}")  # fmt: skip
+            start = epoch
+    return "learning rate " + ", ".join(spans)
+
+
 def protocol_text(result: SearchResult) -> str:
     """A Markdown paragraph stating the split, the training proxy and the search sizes of ``result``."""
     c = result.config
@@ -290,7 +311,7 @@ def protocol_text(result: SearchResult) -> str:
         f"{len(s['val_speakers'])} validation speakers ({clips.get('val', 0):,} clips, {val_clips} scored) and "
         f"{len(s['test_speakers'])} held-out test speakers ({clips.get('test', 0):,} clips, not used here). "
         f"Training proxy: {c.epochs} epoch(s), batch {c.batch_size}, Adam with the lab's schedule "
-        f"(0.01 for the first 4 epochs), batch-norm statistics re-estimated on {c.recalibrate_clips} clips, "
+        f"({schedule_text(c.epochs)}), batch-norm statistics re-estimated on {c.recalibrate_clips} clips, "
         f"clips peak-normalised. int8 conversion calibrated on {c.n_calibration} real clips. "
         f"Search: {start}, then {c.generations - 1} generation(s) of {c.lam} children, "
         f"{c.mu} survivors (NSGA-II), seed {c.seed}; {len(result.candidates)} candidates evaluated in "
@@ -358,6 +379,7 @@ def findings(results: Mapping[str, SearchResult], published: Mapping[str, pd.Dat
             out[f"proxy_paper_{variant}_{task}"] = _pct(_published_row(published.get(task), variant), "val_accuracy")
         out[f"chance_pct_{task}"] = 100 / TASK_CLASSES[task]
     out["n_candidates"] = int(sum(len(r.candidates) for r in results.values()))
+    out["paper_folds"] = int(paper_facts.figure("cv_folds").value)  # the paper's cross-validation
     out["search_minutes"] = float(sum(r.seconds for r in results.values()) / 60)
     out.update(paper_fittest_glue())
     return out
