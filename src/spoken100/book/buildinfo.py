@@ -17,6 +17,7 @@ import yaml
 
 from spoken100 import __version__
 from spoken100.book.summary import glued_values
+from spoken100.data import paper_facts
 from spoken100.data.codehash import package_versions
 
 
@@ -35,6 +36,7 @@ def build_info_markdown(corpus: dict, profile_path: Path, timings: Path) -> str:
     profile = yaml.safe_load(Path(profile_path).read_text()) or {}
     kind = "stand-in" if corpus["kind"] == "standin" else "real SpokeN-100"
     badge_class = "warning" if corpus["kind"] == "standin" else "tip"
+    all_speakers = int(paper_facts.figure("n_speakers").value)
     lines = [
         # A colon fence: a backtick fence cannot have backticks in its title (the box would not open).
         f":::{{admonition}} Built from the {kind} corpus, profile `{Path(profile_path).stem}`",
@@ -42,7 +44,7 @@ def build_info_markdown(corpus: dict, profile_path: Path, timings: Path) -> str:
         "",
         f"- **Corpus:** {corpus['label']}.",
         f"- **Clips:** {corpus['n_clips']:,} of {corpus['n_expected']:,} expected "
-        f"({corpus['n_speakers']} speakers{', a subset of the 32' if corpus['subset'] else ''}).",
+        f"({corpus['n_speakers']} speakers{f', a subset of the {all_speakers}' if corpus['subset'] else ''}).",
         f"- **Profile:** `{Path(profile_path).stem}` - {profile.get('description', '')}.",
         f"- **Corpus checksum:** `{corpus['digest'][:16]}`"
         + (f"; stand-in generation key `{corpus['generation_key']}`" if corpus.get("generation_key") else "")

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import yaml
 
+from spoken100.data import paper_facts
+
 PROFILE_NAMES = ("smoke", "default", "paper", "paper-rehearsal", "reference")
 
 
@@ -29,8 +31,9 @@ def load_profile(path: Path) -> dict:
     if unknown:
         raise ProfileError(f"{path}: unknown section(s) {sorted(unknown)}")
     n = (profile.get("corpus") or {}).get("n_speakers")
-    if n is not None and (not isinstance(n, int) or not 2 <= n <= 32 or n % 2):
-        raise ProfileError(f"{path}: corpus.n_speakers must be an even number from 2 to 32 or null, got {n!r}")
+    most = int(paper_facts.figure("n_speakers").value)
+    if n is not None and (not isinstance(n, int) or not 2 <= n <= most or n % 2):
+        raise ProfileError(f"{path}: corpus.n_speakers must be an even number from 2 to {most} or null, got {n!r}")
     return profile
 
 

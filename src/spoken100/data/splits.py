@@ -95,7 +95,8 @@ def paper_splits(path: str | Path | None = None, *, verify: bool = True) -> list
     if list(table.columns) != ["split_id", "train", "test"]:
         raise ValueError(f"{path}: expected columns split_id, train, test; found {', '.join(table.columns)}")
     folds = [Fold(int(row.split_id), _names(row.train), _names(row.test)) for row in table.itertuples()]
-    validate_folds(folds, n_folds=8, test_size=4)
+    validate_folds(folds, n_folds=int(paper_facts.figure("cv_folds").value),
+                   test_size=int(paper_facts.figure("cv_test_speakers").value))  # fmt: skip
     return folds
 
 

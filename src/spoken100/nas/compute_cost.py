@@ -18,13 +18,22 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from spoken100.data import paper_facts
+from spoken100.data.layout import LANGUAGES, NUMBERS
+from spoken100.nas.roles import ROLES
+from spoken100.nas.search_config import PUBLISHED_VARIANTS, SearchConfig
+
 #: The paper profile's search and retraining (profiles/paper.yml; tests/test_compute_cost.py checks they agree).
 PAPER_PROFILE_SEARCH = {"population": 100, "initial_population": 300, "offspring": 100, "generations": 25,
                         "epochs": 10, "max_train_clips": None, "retrain_folds": 8, "retrain_epochs": 75}  # fmt: skip
-#: Fit clips of one fold of the full corpus: 24 fit speakers x 100 numbers x 4 languages.
-FULL_FOLD_FIT_CLIPS = 24 * 100 * 4
-#: Architectures the retraining trains per task: three picks and the paper's three.
-RETRAINED_PER_TASK = 6
+#: Fit clips of one fold of the full corpus: the paper's speakers less a fold's test speakers and the
+#: search's validation speakers, each saying every number in every language.
+FULL_FOLD_FIT_CLIPS = (
+    (int(paper_facts.figure("n_speakers").value) - int(paper_facts.figure("cv_test_speakers").value)
+     - SearchConfig.n_val_speakers) * len(NUMBERS) * len(LANGUAGES)
+)  # fmt: skip
+#: Architectures the retraining trains per task: the search's picks and the paper's published ones.
+RETRAINED_PER_TASK = len(ROLES) + len(PUBLISHED_VARIANTS)
 
 
 def candidates_per_search(population: int, initial_population: int | None, offspring: int | None,

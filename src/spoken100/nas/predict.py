@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from spoken100.data.audio import clip_info, load_clip, peak_normalize, resample_to_length, wav_truncation
-from spoken100.data.layout import LANGUAGES, SAMPLE_RATE
+from spoken100.data.layout import LANGUAGES, NUMBERS, SAMPLE_RATE
 from spoken100.data.tasks import N_SAMPLES, TASK_OF_CLASSES
 from spoken100.nas import tflite
 from spoken100.nas.tflite import io_details
@@ -147,11 +147,11 @@ def class_labels(n_classes: int) -> tuple[str, ...]:
     """Labels of a model's outputs: the languages (4, :data:`~spoken100.data.layout.LANGUAGES` order) or 0-99 (100)."""
     if n_classes == len(LANGUAGES):
         return tuple(LANGUAGES)
-    if n_classes == 100:
-        return tuple(str(i) for i in range(100))
+    if n_classes == len(NUMBERS):
+        return tuple(str(n) for n in NUMBERS)
     raise ModelError(
         f"the model has {n_classes} outputs; predict knows the language task ({len(LANGUAGES)} classes: "
-        f"{', '.join(LANGUAGES)}) and the number task (100 classes: 0-99)"
+        f"{', '.join(LANGUAGES)}) and the number task ({len(NUMBERS)} classes: {NUMBERS[0]}-{NUMBERS[-1]})"
     )
 
 
