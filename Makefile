@@ -121,8 +121,9 @@ $(STAGE)/book/_generated/build-info.md: $(WORK)/corpus.json $(STAGED_NOTEBOOKS) 
 	@mkdir -p $(TIMINGS)
 	@$(BIN)/spoken100 build-info --corpus $(WORK)/corpus.json --profile profiles/$(PROFILE).yml --timings $(TIMINGS) --out $@
 
-# one command writes both (and the landing headline): a grouped target, so a missing board.md is rebuilt too
-$(STAGE)/book/_generated/paper-vs-companion.md $(STAGE)/book/_generated/board.md &: $(WORK)/corpus.json \
+# one command writes them all (and the landing headline): a grouped target, so a missing one is rebuilt too
+$(STAGE)/book/_generated/paper-vs-companion.md $(STAGE)/book/_generated/board.md \
+		$(STAGE)/book/_generated/paper-design.md &: $(WORK)/corpus.json \
 		$(STAGED_NOTEBOOKS) profiles/$(PROFILE).yml | setup
 	@$(BIN)/spoken100 summary --notebooks $(STAGE)/notebooks --corpus $(WORK)/corpus.json \
 		--profile profiles/$(PROFILE).yml --out-dir $(dir $@)
@@ -134,7 +135,7 @@ $(STAGE)/book/_generated/benchmarks.md: $(wildcard $(BENCH)/*.json) | setup
 
 $(WORK)/html.done: $(STAGED_PAGES) $(STAGED_NOTEBOOKS) $(STAGE)/book/_generated/build-info.md \
 		$(STAGE)/book/_generated/benchmarks.md $(STAGE)/book/_generated/paper-vs-companion.md \
-		$(STAGE)/book/_generated/board.md
+		$(STAGE)/book/_generated/board.md $(STAGE)/book/_generated/paper-design.md
 	$(BIN)/jupyter-book build $(STAGE) $(JB_FLAGS)
 	@$(BIN)/spoken100 publish $(STAGE)/_build/html $(HTML)
 	@touch $@

@@ -147,3 +147,20 @@ def test_headline_shows_the_best_human_voice_accuracy_with_chance():
     values = {"04_baselines": {"human_best_english": 12.34, "human_best_french": 5.0}}
     text = summary.headline_markdown(values, {"kind": "standin", "n_clips": 3200}, "default")
     assert "English 12.3 %, French 5.0 % (chance 1 %)" in text
+
+
+def test_the_landing_pages_account_of_the_paper_is_computed_from_the_facts(monkeypatch, tmp_path):
+    """Clips, voices, classes and folds come from the facts table and the data layer; a changed fact shows."""
+    real = summary.paper_facts.figure
+
+    def figure(key):
+        fact = real(key)
+        return type(fact)(**{**vars(fact), "value": 4}) if key == "cv_folds" else fact
+
+    text = summary.paper_design_markdown()
+    assert f"{int(real('n_clips').value):,} clips" in text and f"by {int(real('n_speakers').value)} voices" in text
+    assert f"({summary.TASK_CLASSES['number']} classes)" in text and "{cite}`spoken100zenodo`" in text
+    monkeypatch.setattr(summary.paper_facts, "figure", figure)
+    assert "speaker-independent 4-fold" in summary.paper_design_markdown()
+    paths = summary.write_summary(tmp_path, {"kind": "standin", "label": "x", "n_clips": 1}, "smoke", tmp_path / "o")
+    assert paths["design"].read_text() == summary.paper_design_markdown()

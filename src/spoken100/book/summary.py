@@ -27,6 +27,8 @@ from typing import Any
 import nbformat
 
 from spoken100.data import atomic, paper_facts
+from spoken100.data.layout import LANGUAGES, NUMBERS
+from spoken100.data.speakers import real_speakers
 from spoken100.data.tasks import TASK_CLASSES, chance
 
 #: The cell tag that marks the landing page's figure in an executed notebook (its first PNG is used).
@@ -469,10 +471,29 @@ def board_markdown() -> str:
     return table.to_markdown(index=False) + "\n"
 
 
+def paper_design_markdown() -> str:
+    """The landing page's account of what the paper did, its counts computed from the facts table,
+    the published speaker list and the task constants (never typed into the page)."""
+    design = paper_facts.corpus_design()
+    genders = real_speakers().gender.value_counts()
+    voices = ", ".join(f"{int(genders[g])} {g}" for g in sorted(genders.index))
+    languages = [language.title() for language in LANGUAGES]
+    return (
+        f"The authors synthesised {design['paper_n_clips']:,} clips of the numbers {NUMBERS[0]}-{NUMBERS[-1]} "
+        f"spoken in {', '.join(languages[:-1])} and {languages[-1]} by {design['paper_n_speakers']} voices "
+        f"({voices}) with a commercial text-to-speech service, cut them into single numbers, described them "
+        "(durations, fundamental frequency, a UMAP projection), trained five baseline networks for two tasks - "
+        f"which language ({TASK_CLASSES['language']} classes) and which number ({TASK_CLASSES['number']} "
+        f"classes) - with speaker-independent {int(paper_facts.figure('cv_folds').value)}-fold cross-validation, "
+        "and searched for tiny models that run on a microcontroller. The data are published on Zenodo "
+        "{cite}`spoken100zenodo`.\n"
+    )
+
+
 def write_summary(
     notebooks_dir: str | Path, corpus: dict[str, Any], profile: str, out_dir: str | Path
 ) -> dict[str, Path]:
-    """Write ``paper-vs-companion.md``, ``headline.md``, ``board.md`` and (when a chapter tagged one) ``headline.png``.
+    """Write ``paper-vs-companion.md``, ``headline.md``, ``board.md``, ``paper-design.md`` and (when a chapter tagged one) ``headline.png``.
 
     notebooks_dir: the executed notebooks of this build; out_dir: the book's ``_generated`` folder.
     """
@@ -481,7 +502,12 @@ def write_summary(
     values = {path.stem: glued_values(path) for path in notebooks}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"comparison": out / "paper-vs-companion.md", "headline": out / "headline.md", "board": out / "board.md"}
+    paths = {
+        "comparison": out / "paper-vs-companion.md",
+        "headline": out / "headline.md",
+        "board": out / "board.md",
+        "design": out / "paper-design.md",
+    }
     png = headline_png(notebooks)
     figure = None
     if png is not None:
@@ -491,6 +517,7 @@ def write_summary(
     atomic.write_text(paths["comparison"], comparison_markdown(values, corpus.get("label", ""), profile))
     atomic.write_text(paths["headline"], headline_markdown(values, corpus, profile, figure))
     atomic.write_text(paths["board"], board_markdown())
+    atomic.write_text(paths["design"], paper_design_markdown())
     return paths
 
 
@@ -506,5 +533,6 @@ __all__ = [
     "glued_values",
     "headline_markdown",
     "headline_png",
+    "paper_design_markdown",
     "write_summary",
 ]
