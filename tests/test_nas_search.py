@@ -296,6 +296,8 @@ def test_chapter_5_findings_are_computed_from_the_results(fake):
     theirs = tables["language"].query("variant == 'fittest'").iloc[0]
     goal = report.dominance({"language": result}, tables).iloc[0]
     assert found["goal_language"] == ("reached" if goal.reached else "not reached")
+    lab = paper_facts.figure("evonas_lab_population_start")
+    assert found["lab_search_text"].startswith(f"population {lab.text}") and lab.source in found["lab_search_text"]
     assert found["ours_fittest_language"] == pytest.approx(100 * ours.val_accuracy)
     assert found["ours_fittest_ms_low_language"] == pytest.approx(ours.latency_ms_low)
     assert found["paper_fittest_ms_high_language"] == pytest.approx(theirs.latency_ms_high)
@@ -461,3 +463,12 @@ def test_the_protocol_names_the_rates_the_proxy_actually_trains_at():
     long = report.schedule_text(LAB_SCHEDULE[-1][0])
     assert all(f"{rate:g} in epoch" in long for _, rate in LAB_SCHEDULE)
     assert report.schedule_text(1).endswith("its one epoch")
+
+
+def test_the_skipped_retraining_is_described_from_the_roles_variants_and_facts():
+    """Architectures per task follow the search's roles and the published variants; folds the facts table."""
+    from spoken100.nas import retrain
+    from spoken100.nas.roles import ROLES
+
+    assert f"retraining {len(ROLES) + 1} architectures" in retrain.not_run_text(("fittest",))
+    assert f"all {int(paper_facts.figure('cv_folds').value)} folds" in retrain.not_run_text()

@@ -34,7 +34,7 @@ from spoken100.baselines.stats import (
     prediction_table,
     wilson_interval,
 )
-from spoken100.baselines.train import ONECYCLE_WEIGHT_DECAY
+from spoken100.baselines.train import ONECYCLE_WEIGHT_DECAY, RunSpec
 from spoken100.data import paper_facts
 from spoken100.data.assemble import PROMPT_SAMPLE_RATE
 from spoken100.data.inputs import MEL_PARAMS
@@ -175,9 +175,9 @@ def _fmt(row: pd.Series) -> str:
     text = f"{100 * mean:.2f} %"
     spread = row["n"] > 1 and row.get("sd_population", 0) > 0
     if spread:
-        text = f"{100 * mean:.2f} ± {100 * row['sd_population']:.2f} % (95 % CI over folds {100 * row['ci_low']:.1f}-{100 * row['ci_high']:.1f})"
+        text = f"{100 * mean:.2f} ± {100 * row['sd_population']:.2f} % ({100 * CONFIDENCE:g} % CI over folds {100 * row['ci_low']:.1f}-{100 * row['ci_high']:.1f})"
     elif not np.isnan(row.get("clip_low", np.nan)):
-        text += f" (95 % CI over {int(row['n_clips']):,} test clips {100 * row['clip_low']:.1f}-{100 * row['clip_high']:.1f})"
+        text += f" ({100 * CONFIDENCE:g} % CI over {int(row['n_clips']):,} test clips {100 * row['clip_low']:.1f}-{100 * row['clip_high']:.1f})"
     elif row["n"] > 1:
         text += f" (the same on all {int(row['n'])} folds; no interval over clips for this setting)"
     return text
@@ -407,7 +407,7 @@ def model_recipe(
         )
     cap = (max_batches or {}).get(model)
     if cap:
-        parts.append(f"at most {cap} batches of 32 per epoch (paper: every clip)")
+        parts.append(f"at most {cap} batches of {RunSpec.batch_size} per epoch (paper: every clip)")
     options = (model_options or {}).get(model) or {}
     if options:
         changed = ", ".join(f"{option}={value}" for option, value in options.items())
@@ -497,15 +497,16 @@ def deviations(
         cap = (max_batches or {}).get(model)
         if cap:
             items.append(
-                f"{BASELINES[model].title}: at most {cap} training batches of 32 per epoch (paper: every clip)"
+                f"{BASELINES[model].title}: at most {cap} training batches of {RunSpec.batch_size} per epoch (paper: every clip)"
             )
         options = (model_options or {}).get(model) or {}
         if options:
             changed = ", ".join(f"`{option}={value}`" for option, value in options.items())
-            published = paper_facts.figure(f"params_{model}_100").value
+            n_classes = TASK_CLASSES["number"]
+            published = paper_facts.figure(f"params_{model}_{n_classes}").value
             items.append(
-                f"{BASELINES[model].title}: {changed}, {parameter_count(model, 100, options):,} parameters at 100 "
-                f"classes (paper: the published architecture, {published:,.0f})"
+                f"{BASELINES[model].title}: {changed}, {parameter_count(model, n_classes, options):,} parameters at "
+                f"{n_classes} classes (paper: the published architecture, {published:,.0f})"
             )
     if "cnn_effnet" in models:
         items.append(

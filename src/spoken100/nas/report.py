@@ -380,6 +380,11 @@ def findings(results: Mapping[str, SearchResult], published: Mapping[str, pd.Dat
         out[f"chance_pct_{task}"] = 100 / TASK_CLASSES[task]
     out["n_candidates"] = int(sum(len(r.candidates) for r in results.values()))
     out["paper_folds"] = int(paper_facts.figure("cv_folds").value)  # the paper's cross-validation
+    population, generations = (
+        paper_facts.figure("evonas_lab_population_start"),
+        paper_facts.figure("evonas_lab_generations"),
+    )
+    out["lab_search_text"] = f"population {population.text} over {generations.text}; source: {population.source}"
     out["search_minutes"] = float(sum(r.seconds for r in results.values()) / 60)
     out.update(paper_fittest_glue())
     return out

@@ -28,12 +28,13 @@ from joblib import Parallel, delayed
 from scipy import stats
 from tqdm.auto import tqdm
 
-from spoken100.data import atomic
+from spoken100.data import atomic, paper_facts
 from spoken100.data.audio import peak_normalize
 from spoken100.data.codehash import code_fingerprint, package_versions
 from spoken100.data.tasks import TASK_CLASSES
 from spoken100.nas import tflite
 from spoken100.nas.genome import Genome
+from spoken100.nas.roles import ROLES
 from spoken100.nas.search_config import PUBLISHED_VARIANTS, SearchConfig, published_candidates
 from spoken100.nas.task_data import task_data
 from spoken100.nas.train import RECALIBRATE_CLIPS, TRAINING_LIBRARIES, balanced_subset, rows_of, train_genome
@@ -218,10 +219,19 @@ def retrain_summary(runs: pd.DataFrame, level: float = INTERVAL_LEVEL, column: s
 
 def architectures(result, variants: Sequence[str] = PUBLISHED_VARIANTS) -> dict[str, Genome]:
     """The search's three picks and the paper's architectures for its task, labelled for the tables."""
-    picks = {f"search {role}": result.pick(role) for role in ("most accurate", "fastest", "fittest")}
+    picks = {f"search {role}": result.pick(role) for role in ROLES}
     paper = {f"paper {name.split('_', 1)[1]}": genome
              for name, genome in published_candidates(result.config.task, variants).items()}  # fmt: skip
     return {**picks, **paper}
+
+
+def not_run_text(variants: Sequence[str] = PUBLISHED_VARIANTS) -> str:
+    """What chapter 5 says when its profile skips the retraining: how many architectures per task it
+    would train (the search's picks and the paper's ``variants``), on how many folds in the paper profile."""
+    n_architectures = len(ROLES) + len(variants)
+    folds = int(paper_facts.figure("cv_folds").value)
+    return (f"**Not run in this profile** (`retrain_folds` is empty): retraining {n_architectures} architectures "
+            f"per task on every fit clip is the `paper` profile's work (all {folds} folds).")  # fmt: skip
 
 
 def settings_from(folds: Sequence[int] | None, seeds: Sequence[int], epochs: int) -> RetrainSettings:
