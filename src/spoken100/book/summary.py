@@ -27,6 +27,7 @@ from typing import Any
 import nbformat
 
 from spoken100.data import atomic, paper_facts
+from spoken100.data.design import corpus_design
 from spoken100.data.layout import LANGUAGES, NUMBERS
 from spoken100.data.speakers import real_speakers
 from spoken100.data.tasks import TASK_CLASSES, chance
@@ -474,7 +475,7 @@ def board_markdown() -> str:
 def paper_design_markdown() -> str:
     """The landing page's account of what the paper did, its counts computed from the facts table,
     the published speaker list and the task constants (never typed into the page)."""
-    design = paper_facts.corpus_design()
+    design = corpus_design()
     genders = real_speakers().gender.value_counts()
     voices = ", ".join(f"{int(genders[g])} {g}" for g in sorted(genders.index))
     languages = [language.title() for language in LANGUAGES]

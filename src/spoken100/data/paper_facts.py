@@ -100,21 +100,3 @@ def cited(keys: list[str] | tuple[str, ...]) -> pd.DataFrame:
             "source": [f.cite() for f in rows],
         }
     )
-
-
-def corpus_design() -> dict[str, int | float]:
-    """The published corpus's design in numbers, for prose that describes it (chapter 1, the landing page).
-
-    ``paper_n_clips`` and ``paper_n_speakers`` come from the facts table; the languages, numbers and
-    sample rate from the layout every corpus of the book follows (``spoken100.data.layout``), so a
-    sentence such as "12,800 clips, 4 languages x 32 speakers x 100 numbers" is computed, not typed.
-    """
-    from spoken100.data.layout import LANGUAGES, NUMBERS, SAMPLE_RATE
-
-    return {
-        "paper_n_clips": int(figure("n_clips").value),
-        "paper_n_speakers": int(figure("n_speakers").value),
-        "n_languages": len(LANGUAGES),
-        "n_numbers": len(NUMBERS),
-        "corpus_khz": SAMPLE_RATE / 1000,
-    }

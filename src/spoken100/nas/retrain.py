@@ -28,11 +28,12 @@ from joblib import Parallel, delayed
 from scipy import stats
 from tqdm.auto import tqdm
 
-from spoken100.data import atomic, paper_facts
+from spoken100.data import atomic
 from spoken100.data.audio import peak_normalize
 from spoken100.data.codehash import code_fingerprint, package_versions
 from spoken100.data.tasks import TASK_CLASSES
 from spoken100.nas import tflite
+from spoken100.nas.compute_cost import PAPER_PROFILE_SEARCH
 from spoken100.nas.genome import Genome
 from spoken100.nas.roles import ROLES
 from spoken100.nas.search_config import PUBLISHED_VARIANTS, SearchConfig, published_candidates
@@ -229,7 +230,7 @@ def not_run_text(variants: Sequence[str] = PUBLISHED_VARIANTS) -> str:
     """What chapter 5 says when its profile skips the retraining: how many architectures per task it
     would train (the search's picks and the paper's ``variants``), on how many folds in the paper profile."""
     n_architectures = len(ROLES) + len(variants)
-    folds = int(paper_facts.figure("cv_folds").value)
+    folds = PAPER_PROFILE_SEARCH["retrain_folds"]
     return (f"**Not run in this profile** (`retrain_folds` is empty): retraining {n_architectures} architectures "
             f"per task on every fit clip is the `paper` profile's work (all {folds} folds).")  # fmt: skip
 
