@@ -227,8 +227,8 @@ def architectures(result, variants: Sequence[str] = PUBLISHED_VARIANTS) -> dict[
 
 
 def not_run_text(variants: Sequence[str] = PUBLISHED_VARIANTS) -> str:
-    """What chapter 5 says when its profile skips the retraining: how many architectures per task it
-    would train (the search's picks and the paper's ``variants``), on how many folds in the paper profile."""
+    """What chapter 5 says when its profile skips the retraining: how many architectures per task the
+    paper profile trains (the search's picks and the paper's ``variants``, all three there) on how many folds."""
     n_architectures = len(ROLES) + len(variants)
     folds = PAPER_PROFILE_SEARCH["retrain_folds"]
     return (f"**Not run in this profile** (`retrain_folds` is empty): retraining {n_architectures} architectures "
